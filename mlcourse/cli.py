@@ -1,0 +1,308 @@
+"""The ``mlcourse`` command line. ``mlcourse --help`` lists the commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mlcourse import __version__, paths
+
+# Wide enough for the tables when output goes to a file or CI log.
+console = Console(width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlcourse")
+def main() -> None:
+    """mlcourse: a Jupyter course from zero to job-ready AI/ML engineer.
+
+    \b
+    Learners:     mlcourse start
+    Maintainers:  mlcourse check
+    Instructors:  mlcourse release ASSIGNMENT
+    Data:         mlcourse data list | fetch NAME | verify
+    """
+
+
+# -- start ---------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("mlcourse-work"),
+    show_default=True,
+    help="Folder for your copies of the notebooks.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser (print the URL).")
+@click.option("--port", type=int, default=8888, show_default=True, help="JupyterLab's port.")
+@click.option("--sync-only", is_flag=True, help="Update the workspace, then exit.")
+def start(workspace: Path, no_browser: bool, port: int, sync_only: bool) -> None:
+    """Set up your workspace and open the course in JupyterLab.
+
+    The first run copies the student notebooks into WORKSPACE. Later runs add
+    notebooks the course has gained; a notebook you have changed is never
+    overwritten.
+    """
+    from mlcourse.notebook import NotebookError
+    from mlcourse.release import ReleaseError
+    from mlcourse.workspace import sync
+
+    try:
+        report = sync(workspace)
+    except (NotebookError, ReleaseError) as exc:
+        _fail(f"the course's notebooks could not be prepared: {exc}")
+    for rel in report.new:
+        console.print(f"  [green]added[/]    {rel}")
+    for rel in report.restored:
+        console.print(f"  [green]restored[/] {rel} (it had been deleted)")
+    for rel in report.updated:
+        console.print(f"  [cyan]updated[/]  {rel} (you had not changed it)")
+    for rel in report.kept:
+        note = (
+            " - the course has a newer version: rename yours and run start again to get it"
+            if rel in report.kept_with_update
+            else ""
+        )
+        console.print(f"  [yellow]kept[/]     {rel} (your edits are safe){note}")
+    console.print(
+        f"Workspace [bold]{workspace}[/]: {len(report.new)} added, {len(report.updated)} updated, "
+        f"{len(report.kept)} kept, {len(report.unchanged)} unchanged."
+    )
+    if sync_only:
+        return
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={workspace.resolve()}",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+    ]
+    if no_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    console.print("Starting JupyterLab (Ctrl+C to stop)...")
+    try:
+        sys.exit(subprocess.call(cmd))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+# -- release -------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("assignment", required=False)
+def release(assignment: str | None) -> None:
+    """Make the student versions with nbgrader (all assignments by default).
+
+    Runs `nbgrader generate_assignment` with the course config in
+    autograder/; the result goes to autograder/work/release/.
+    """
+    from mlcourse.release import ReleaseError, release_assignment
+
+    names = [assignment] if assignment else paths.assignments()
+    for name in names:
+        try:
+            out = release_assignment(name)
+        except ReleaseError as exc:
+            _fail(str(exc))
+        count = len(list(out.glob("*.ipynb")))
+        console.print(f"released [bold]{name}[/]: {count} notebooks in {out}")
+
+
+# -- check ---------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths_", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=min(2, os.cpu_count() or 1),
+    show_default=True,
+    help="Notebooks checked in parallel.",
+)
+@click.option("--budget-seconds", type=float, default=60.0, show_default=True)
+@click.option("--budget-mb", type=float, default=1536.0, show_default=True)
+def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb: float) -> None:
+    """Prove every exercise: the solution passes, the stub fails, mistakes are caught.
+
+    PATH is a notebook or a folder (default: the whole course). Exits non-zero
+    on any failure.
+    """
+    from mlcourse.gate import run_gate
+    from mlcourse.notebook import NotebookError, source_notebooks
+
+    targets = list(paths_) or [paths.course_dir()]
+    for target in targets:
+        if not target.exists():
+            _fail(f"{target}: no such file or folder", code=2)
+    try:
+        notebooks = source_notebooks(targets)
+    except NotebookError as exc:
+        _fail(str(exc), code=2)
+    if not notebooks:
+        _fail("no notebooks found in " + ", ".join(map(str, targets)), code=2)
+
+    with Progress(
+        TextColumn("[bold]checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=len(notebooks))
+
+        def done(report) -> None:
+            progress.update(task, advance=1, description=Path(report.path).name)
+
+        reports = run_gate(notebooks, jobs, budget_seconds, budget_mb, on_done=done)
+
+    table = Table(title="mlcourse check", title_justify="left")
+    for col, justify in [
+        ("notebook", "left"),
+        ("status", "left"),
+        ("exercises", "right"),
+        ("points", "right"),
+        ("mistakes caught", "right"),
+        ("seconds", "right"),
+        ("peak MB", "right"),
+    ]:
+        table.add_column(col, justify=justify)
+    root = Path.cwd()
+    for r in reports:
+        path = Path(r.path)
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        table.add_row(
+            str(shown),
+            "[green]pass[/]" if r.ok else "[bold red]FAIL[/]",
+            str(r.exercises),
+            f"{r.points:g}",
+            f"{r.caught}/{r.mistakes}",
+            f"{r.seconds:.1f}",
+            f"{r.peak_mb:.0f}",
+        )
+    console.print(table)
+    failed = [r for r in reports if not r.ok]
+    for r in failed:
+        console.print(f"[bold red]{r.path}[/]")
+        for problem in r.problems:
+            console.print(f"  - {problem}", highlight=False)
+    total_ex = sum(r.exercises for r in reports)
+    total_caught = sum(r.caught for r in reports)
+    total_mistakes = sum(r.mistakes for r in reports)
+    console.print(
+        f"{len(reports) - len(failed)}/{len(reports)} notebooks pass; {total_ex} exercises; "
+        f"{total_caught}/{total_mistakes} mistakes caught."
+    )
+    sys.exit(1 if failed else 0)
+
+
+# -- data ----------------------------------------------------------------------
+
+
+@main.group()
+def data() -> None:
+    """The course's data sets: list, fetch and verify (checksums included).
+
+    Downloads go to ~/.cache/mlcourse (or $MLCOURSE_CACHE). Offline, set
+    MLCOURSE_DATA_MIRROR to a folder holding the archives.
+    """
+
+
+@data.command("list")
+def data_list() -> None:
+    """List the registered data sets and whether they are cached."""
+    from mlcourse import data as registry
+
+    table = Table()
+    for col in ("name", "cached", "description", "url"):
+        table.add_column(col)
+    for row in registry.list_datasets():
+        table.add_row(
+            row["name"],
+            "[green]yes[/]" if row["cached"] else "no",
+            row["description"],
+            row["url"],
+        )
+    console.print(table)
+
+
+@data.command("fetch")
+@click.argument("names", nargs=-1, required=True)
+def data_fetch(names: tuple[str, ...]) -> None:
+    """Download NAME(s), verify every checksum and unpack into the cache ('all' for all)."""
+    from mlcourse import data as registry
+
+    if names == ("all",):
+        names = tuple(registry.REGISTRY)
+    for name in names:
+        try:
+            path = registry.fetch(name, progress=True)
+        except registry.DataError as exc:
+            _fail(str(exc))
+        console.print(f"[green]ok[/] {name}: {path}")
+
+
+@data.command("verify")
+@click.argument("name", required=False)
+def data_verify(name: str | None) -> None:
+    """Re-check the checksums of what is in the cache (no download)."""
+    from mlcourse import data as registry
+
+    try:
+        results = registry.verify(name)
+    except registry.DataError as exc:
+        _fail(str(exc))
+    bad = False
+    for ds, ok, status in results:
+        colour = "green" if ok else ("yellow" if status == "not fetched" else "red")
+        console.print(f"[{colour}]{status}[/] {ds}")
+        bad |= not ok and status != "not fetched"
+    sys.exit(1 if bad else 0)
+
+
+# -- author --------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
+def author(src: Path, dst: Path) -> None:
+    """Build a notebook from its py:percent text form, or the reverse.
+
+    \b
+    mlcourse author linear_algebra.py course/01_foundations/linear_algebra.ipynb
+    mlcourse author course/01_foundations/linear_algebra.ipynb /tmp/linear_algebra.py
+    """
+    from mlcourse.authoring import convert
+
+    try:
+        convert(src, dst)
+    except ImportError:
+        _fail("authoring needs jupytext: pip install -e '.[dev]'")
+    console.print(f"wrote {dst}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,46 @@
+"""Where things are: the course sources, the nbgrader config and its work folder.
+
+The course is used from a clone of the repository (``pip install -e .``), so
+the folders are found relative to this package. ``MLCOURSE_COURSE_DIR``
+points elsewhere (for tests).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PHASES = {
+    "01_foundations": ("Foundations", "1-3"),
+    "02_frameworks": ("Frameworks", "4-6"),
+    "03_specialize": ("Specialization", "7-9"),
+    "04_job_search": ("Job search", "10-12"),
+}
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def course_dir() -> Path:
+    override = os.environ.get("MLCOURSE_COURSE_DIR")
+    return Path(override).resolve() if override else repo_root() / "course"
+
+
+def autograder_dir() -> Path:
+    return repo_root() / "autograder"
+
+
+def work_dir() -> Path:
+    """Generated nbgrader folders and the gradebook (git-ignored)."""
+    return autograder_dir() / "work"
+
+
+def release_dir() -> Path:
+    return work_dir() / "release"
+
+
+def assignments() -> list[str]:
+    """Every subfolder of ``course/`` is an nbgrader assignment."""
+    root = course_dir()
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
