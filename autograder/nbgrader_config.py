@@ -9,18 +9,20 @@ Paths are built from this file, so the config works from any directory.
 Everything nbgrader generates goes under ``autograder/work/`` (git-ignored).
 """
 
+import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-WORK = HERE / "work"
-WORK.mkdir(exist_ok=True)  # nbgrader does not create the gradebook's folder
+# MLCOURSE_WORK_DIR moves the generated folders elsewhere (tests use it).
+WORK = Path(os.environ.get("MLCOURSE_WORK_DIR") or HERE / "work").resolve()
+WORK.mkdir(parents=True, exist_ok=True)  # nbgrader does not create the gradebook's folder
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
 c.CourseDirectory.course_id = "mlcourse"
 c.CourseDirectory.root = str(WORK)
-c.CourseDirectory.source_directory = str(REPO / "course")
+c.CourseDirectory.source_directory = os.environ.get("MLCOURSE_COURSE_DIR") or str(REPO / "course")
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"

@@ -240,10 +240,7 @@ def data_list() -> None:
         table.add_column(col)
     for row in registry.list_datasets():
         table.add_row(
-            row["name"],
-            "[green]yes[/]" if row["cached"] else "no",
-            row["description"],
-            row["url"],
+            row.name, "[green]yes[/]" if row.cached else "no", row.description, row.url
         )
     console.print(table)
 

@@ -32,8 +32,12 @@ def autograder_dir() -> Path:
 
 
 def work_dir() -> Path:
-    """Generated nbgrader folders and the gradebook (git-ignored)."""
-    return autograder_dir() / "work"
+    """Generated nbgrader folders and the gradebook (git-ignored).
+
+    ``MLCOURSE_WORK_DIR`` moves it (the nbgrader config reads the same variable).
+    """
+    override = os.environ.get("MLCOURSE_WORK_DIR")
+    return Path(override).resolve() if override else autograder_dir() / "work"
 
 
 def release_dir() -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -78,6 +79,11 @@ def nbgrader_api():
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
+    # nbgrader runs the `alembic` executable of its environment to set up the
+    # gradebook: make sure it is found even when the venv is not activated.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     loader = PyFileConfigLoader("nbgrader_config.py", path=str(paths.autograder_dir()))
     config: Config = loader.load_config()
     coursedir = CourseDirectory(config=config)

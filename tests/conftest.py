@@ -1,0 +1,92 @@
+"""Shared fixtures: a tiny course notebook built in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Tests use the local data mirror (no internet here); an absolute path, since
+# kernels run in other folders.
+_MIRROR = os.environ.get("MLCOURSE_DATA_MIRROR") or str(REPO.parent / "shared" / "data")
+if "://" not in _MIRROR and Path(_MIRROR).is_dir():
+    os.environ["MLCOURSE_DATA_MIRROR"] = str(Path(_MIRROR).resolve())
+
+
+def nbgrader(grade_id: str, *, solution=False, grade=False, points=None, locked=False) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+SOLUTION = """def double(x):
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION"""
+
+TESTS = """with check.exercise("double", hint="Multiply by two.") as ex:
+    ex.equal(ex.call(double, 3), 6, wrong={"That adds two instead.": 5})
+    ### BEGIN HIDDEN TESTS
+    ex.equal(ex.call(double, -7), -14, hidden=True, case="a negative number")
+    ### END HIDDEN TESTS"""
+
+MISTAKES = """[[mistake]]
+exercise = "double"
+name = "adds-two"
+why = "Adds 2 instead of multiplying."
+code = '''
+def double(x):
+    return x + 2
+'''
+"""
+
+
+def build_notebook(
+    folder: Path,
+    name: str = "tiny.ipynb",
+    *,
+    setup: str = "from mlcourse import check",
+    solution: str = SOLUTION,
+    tests: str = TESTS,
+    mistakes: str | None = MISTAKES,
+    after: str | None = None,
+) -> Path:
+    """Write a one-exercise course notebook (and its mistakes) into ``folder``."""
+    cells = [
+        new_markdown_cell("# Tiny\nA notebook for the tests."),
+        new_code_cell(setup),
+        new_code_cell(solution, metadata=nbgrader("double", solution=True)),
+        new_code_cell(tests, metadata=nbgrader("test_double", grade=True, points=2, locked=True)),
+    ]
+    if after:
+        cells.append(new_code_cell(after))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    nbformat.write(nb, path)
+    if mistakes is not None:
+        path.with_name(path.stem + ".mistakes.toml").write_text(mistakes)
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Path:
+    return build_notebook(tmp_path / "course" / "01_foundations")

@@ -1,0 +1,151 @@
+"""The learner-facing checks: four outcomes, friendly messages, no leaks."""
+
+import numpy as np
+import pytest
+
+from mlcourse import check
+from mlcourse.check import CodeRaised, Incorrect, NotAttempted
+
+
+def square(x):
+    return x * x
+
+
+def stub(x):
+    raise NotImplementedError()
+
+
+def test_correct_prints_honest_success(capsys):
+    with check.exercise("square", hint="multiply x by itself") as ex:
+        ex.close(ex.call(square, np.array([1.0, 2.0])), [1.0, 4.0])
+    out = capsys.readouterr().out
+    assert "square: visible checks passed" in out
+    assert "hidden tests run at grading" in out
+
+
+def test_stub_is_not_attempted():
+    with pytest.raises(NotAttempted) as info:
+        with check.exercise("square", hint="multiply x by itself") as ex:
+            ex.call(stub, 3)
+    text = str(info.value)
+    assert "not attempted" in text
+    assert "NotImplementedError" in text
+    assert "hint: multiply x by itself" in text
+
+
+def test_undefined_name_is_not_attempted():
+    with pytest.raises(NotAttempted, match="`undefined_thing` is not defined yet"):
+        with check.exercise("square", hint="h"):
+            undefined_thing  # noqa: B018, F821
+
+
+def test_learner_exception_is_code_raised_with_location():
+    def broken(x):
+        return x / 0
+
+    with pytest.raises(CodeRaised) as info:
+        with check.exercise("square", hint="h") as ex:
+            ex.call(broken, 1)
+    text = str(info.value)
+    assert "ZeroDivisionError" in text
+    assert "broken(1)" in text
+    assert "line" in text
+
+
+def test_shape_message_says_got_and_expected_and_nudges_transpose():
+    with pytest.raises(Incorrect) as info:
+        with check.exercise("m", hint="h") as ex:
+            ex.shape(np.zeros((3, 1)), (1, 3))
+    text = str(info.value)
+    assert "shape (3, 1)" in text and "shape (1, 3)" in text
+    assert "transpose" in text
+
+
+def test_wrong_value_gets_targeted_nudge():
+    with pytest.raises(Incorrect, match="you summed over rows"):
+        with check.exercise("m", hint="h") as ex:
+            ex.close([4.0, 6.0], [3.0, 7.0], wrong={"you summed over rows": [4.0, 6.0]})
+
+
+def test_hidden_check_never_shows_expected_value():
+    secret = 123456.789
+    with pytest.raises(Incorrect) as info:
+        with check.exercise("m", hint="h") as ex:
+            ex.close(1.0, secret, hidden=True, case="a random input")
+    text = str(info.value)
+    assert "123456" not in text
+    assert "hidden test" in text and "a random input" in text
+
+
+def test_hidden_equal_never_shows_expected_value():
+    with pytest.raises(Incorrect) as info:
+        with check.exercise("m", hint="h") as ex:
+            ex.equal(3, 98765, hidden=True)
+    assert "98765" not in str(info.value)
+
+
+def test_mutating_input_fails():
+    def in_place(a):
+        a[0] = 99
+        return a
+
+    with pytest.raises(Incorrect, match="changed its argument #1"):
+        with check.exercise("m", hint="h") as ex:
+            ex.call(in_place, np.array([1.0, 2.0]))
+
+
+def test_raises_check():
+    def no_validation(a):
+        return a
+
+    with pytest.raises(Incorrect, match="a ValueError"):
+        with check.exercise("m", hint="h") as ex:
+            ex.raises(ValueError, no_validation, 1)
+
+
+def test_nan_is_reported():
+    with pytest.raises(Incorrect, match="NaN or infinity"):
+        with check.exercise("m", hint="h") as ex:
+            ex.close([np.nan], [1.0])
+
+
+def test_error_in_check_on_learner_value_is_incorrect():
+    with pytest.raises(Incorrect, match="checking your answer raised"):
+        with check.exercise("m", hint="h"):
+            None.shape  # noqa: B018
+
+
+def test_every_exercise_needs_a_hint():
+    with pytest.raises(ValueError, match="needs a hint"):
+        check.exercise("m", hint="  ")
+
+
+def test_monkeypatched_isclose_does_not_fool_checks(monkeypatch):
+    monkeypatch.setattr(np, "isclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    with pytest.raises(Incorrect):
+        with check.exercise("m", hint="h") as ex:
+            ex.close([1.0], [2.0])
+
+
+def test_kernel_shows_short_message_and_cell_fails():
+    """In a real kernel the failure is a short error output, not a traceback."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "from mlcourse import check\n"
+                "def f(x):\n    raise NotImplementedError()\n"
+                "with check.exercise('f', hint='return x + 1') as ex:\n"
+                "    ex.call(f, 1)"
+            )
+        ]
+    )
+    NotebookClient(nb, allow_errors=True, kernel_name="python3", timeout=60).execute()
+    (error,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert error.ename == "NotAttempted"
+    assert len(error.traceback) <= 5
+    assert "Traceback" not in "\n".join(error.traceback)
+    assert "hint: return x + 1" in "\n".join(error.traceback)

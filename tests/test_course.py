@@ -1,0 +1,33 @@
+"""The whole course passes the gate: README's promise, proven in CI."""
+
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+from mlcourse import paths
+
+
+def test_course_layout():
+    assert paths.assignments() == [
+        "01_foundations",
+        "02_frameworks",
+        "03_specialize",
+        "04_job_search",
+    ]
+    assert (REPO / "autograder" / "nbgrader_config.py").exists()
+
+
+def test_every_course_notebook_passes_the_gate():
+    """`mlcourse check` over every source notebook: solution passes, stub fails,
+    every mistake is caught, nothing leaks, budgets hold."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mlcourse.cli", "check", str(REPO / "course")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=1800,
+    )
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert "mistakes caught" in result.stdout
