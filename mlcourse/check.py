@@ -162,10 +162,7 @@ class Exercise:
 
     def __exit__(self, etype, value, tb) -> bool:
         if etype is None:
-            print(
-                f"✅ {self.name}: visible checks passed ({self.passed} checks); "
-                "hidden tests run at grading."
-            )
+            print(f"✅ {self.name}: visible checks passed; hidden tests run at grading.")
             return False
         if issubclass(etype, CheckFailed):
             return False
@@ -241,9 +238,23 @@ class Exercise:
         return result
 
     # -- checks ----------------------------------------------------------------
-    def true(self, condition: bool, problem: str, nudge: str | None = None) -> None:
-        """A plain condition; ``problem`` says what is wrong when it is false."""
+    def true(
+        self,
+        condition: bool,
+        problem: str,
+        nudge: str | None = None,
+        *,
+        hidden: bool = False,
+        case: str | None = None,
+    ) -> None:
+        """A plain condition; ``problem`` says what is wrong when it is false.
+
+        With ``hidden=True`` the problem text is replaced by the ``case``
+        description, so a hidden test reveals nothing of its expectation.
+        """
         if not condition:
+            if hidden:
+                problem = "a hidden test failed" + (f" for {case}" if case else "")
             lines = self._called() + [("problem", problem)]
             if nudge:
                 lines.append(("nudge", nudge))
@@ -364,10 +375,22 @@ class Exercise:
         raise self.fail(f"{what} = {describe(got)}{label}", describe(expected), nudge)
 
     def raises(
-        self, error: type[BaseException], fn: Callable, *args, nudge: str | None = None, **kwargs
+        self,
+        error: type[BaseException],
+        fn: Callable,
+        *args,
+        nudge: str | None = None,
+        hidden: bool = False,
+        case: str | None = None,
+        **kwargs,
     ) -> None:
-        """Calling ``fn(*args)`` raises ``error`` (input validation)."""
+        """Calling ``fn(*args)`` raises ``error`` (input validation).
+
+        With ``hidden=True`` the arguments are not shown, only ``case``.
+        """
         shown = [describe(a, 30) for a in args]
+        if hidden:
+            shown = [case or "a hidden input"]
         self.called = f"{getattr(fn, '__name__', 'your function')}({', '.join(shown)})"
         try:
             result = fn(*args, **kwargs)

@@ -239,9 +239,7 @@ def data_list() -> None:
     for col in ("name", "cached", "description", "url"):
         table.add_column(col)
     for row in registry.list_datasets():
-        table.add_row(
-            row.name, "[green]yes[/]" if row.cached else "no", row.description, row.url
-        )
+        table.add_row(row.name, "[green]yes[/]" if row.cached else "no", row.description, row.url)
     console.print(table)
 
 
@@ -277,6 +275,148 @@ def data_verify(name: str | None) -> None:
         console.print(f"[{colour}]{status}[/] {ds}")
         bad |= not ok and status != "not fetched"
     sys.exit(1 if bad else 0)
+
+
+# -- grade ---------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("assignment")
+@click.option(
+    "--submissions",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder in nbgrader's layout: DIR/<student_id>/<ASSIGNMENT>/<notebook>.ipynb.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("grading-out"),
+    show_default=True,
+    help="Where grades.csv, feedback/ and report.html go.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=max(2, 2 * (os.cpu_count() or 1)),
+    show_default=True,
+    help="Students graded in parallel (kernels wait on I/O: 2 per core pays off).",
+)
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per cell.")
+@click.option(
+    "--notebook-timeout", type=float, default=600.0, show_default=True, help="Seconds per notebook."
+)
+@click.option("--memory", type=int, default=2048, show_default=True, help="MB per kernel.")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="bubblewrap isolation: auto uses it when installed.",
+)
+@click.option(
+    "--db", "db_url", help="Gradebook SQLAlchemy URL (default: SQLite in autograder/work)."
+)
+@click.option("--force", is_flag=True, help="Re-grade submissions that are already graded.")
+@click.option("--dask", "dask_address", help="Grade on a Dask cluster at this address.")
+def grade(
+    assignment,
+    submissions,
+    out,
+    workers,
+    timeout,
+    notebook_timeout,
+    memory,
+    sandbox,
+    db_url,
+    force,
+    dask_address,
+) -> None:
+    """Autograde a cohort: sandboxed, parallel, tamper-resistant.
+
+    Every notebook gets a verdict (graded, timeout, crashed, invalid, missing,
+    flagged). Writes grades.csv, feedback/<student>/<ASSIGNMENT>/<nb>.html and
+    report.html/.png to --out. Exit code 0 when every submission got a verdict.
+    """
+    from rich.progress import TimeRemainingColumn
+
+    from mlcourse.grading import GradingError, Options
+    from mlcourse.grading import grade as run_grade
+
+    opts = Options(
+        assignment=assignment,
+        submissions=submissions,
+        out=out,
+        workers=workers,
+        cell_timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        memory_mb=memory,
+        sandbox=sandbox,
+        db_url=db_url,
+        force=force,
+        dask=dask_address,
+    )
+    try:
+        from mlcourse.grading import _students
+
+        total = len(_students(submissions))
+    except GradingError as exc:
+        _fail(str(exc), code=2)
+    try:
+        with Progress(
+            TextColumn("[bold]grading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("students"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+        ) as progress:
+            task = progress.add_task("", total=total)
+
+            def done(student, results) -> None:
+                progress.update(task, advance=1, description=student)
+
+            summary = run_grade(opts, on_student=done)
+            progress.update(task, completed=total)
+    except (GradingError, RuntimeError, ValueError) as exc:
+        _fail(str(exc), code=1)
+    if summary["sandbox"] != "on":
+        console.print(
+            "[bold red]WARNING: no sandbox.[/] Student code ran with full permissions: it could "
+            "read the course sources and the gradebook and use the network."
+        )
+    else:
+        console.print("sandbox: bubblewrap (no network, course and gradebook invisible)")
+    from collections import Counter
+
+    counts = Counter(r.status for r in summary["results"])
+    console.print(
+        f"{len(summary['results'])} notebooks: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        + f"; graded now {summary['graded_now']} students, skipped {len(summary['skipped'])} "
+        f"(already graded; --force re-grades) in {summary['seconds']:.1f} s"
+    )
+    console.print(f"wrote {out / 'grades.csv'}, {out / 'report.html'}, {out / 'feedback'}/")
+    sys.exit(1 if summary["grader_failures"] else 0)
+
+
+@main.command("demo-cohort")
+@click.argument("assignment")
+@click.option("--students", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--hostile", is_flag=True, help="Add one student per hostile/broken case.")
+def demo_cohort(assignment, students, out, seed, hostile) -> None:
+    """Generate realistic submissions from the source notebooks (for demos and tests)."""
+    from mlcourse.cohort import make_cohort
+
+    try:
+        ids = make_cohort(assignment, out, students=students, seed=seed, hostile=hostile)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    console.print(f"wrote {len(ids)} students to {out}")
 
 
 # -- author --------------------------------------------------------------------

@@ -247,14 +247,22 @@ def _secret_lines(cnb: CourseNotebook) -> set[str]:
 
 
 def _leaks(cnb: CourseNotebook, student: NotebookNode, report: Report) -> None:
-    """Proof 5: the student version carries no solution or hidden-test line."""
-    text = json.dumps(student, ensure_ascii=False)
+    """Proof 5: the student version carries no solution or hidden-test line.
+
+    A secret line leaks when a line of a released cell is that line, or when
+    it appears inside the released metadata (notebook or cells).
+    """
     released_lines = set()
     for cell in student.cells:
         released_lines.update(line.strip() for line in cell.source.splitlines())
+    metadata = json.dumps(
+        [student.metadata] + [cell.metadata for cell in student.cells], ensure_ascii=False
+    )
     for line in sorted(_secret_lines(cnb)):
-        if line in released_lines or json.dumps(line, ensure_ascii=False)[1:-1] in text:
+        escaped = json.dumps(line, ensure_ascii=False)[1:-1]
+        if line in released_lines or escaped in metadata:
             report.problems.append(f"leak: the student version contains {_short(line, 80)!r}")
+    text = json.dumps(student, ensure_ascii=False)
     for marker in (BEGIN_SOLUTION, BEGIN_HIDDEN):
         if marker in text:
             report.problems.append(f"leak: the student version still contains {marker!r}")

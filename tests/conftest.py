@@ -90,3 +90,46 @@ def build_notebook(
 @pytest.fixture
 def tiny(tmp_path) -> Path:
     return build_notebook(tmp_path / "course" / "01_foundations")
+
+
+ALPHA_MISTAKES = (
+    MISTAKES
+    + """
+[[mistake]]
+exercise = "square"
+name = "doubles"
+why = "Doubles instead of squaring."
+code = '''
+def square(x):
+    return 2 * x
+'''
+"""
+)
+
+SQUARE = """def square(x):
+    ### BEGIN SOLUTION
+    return x * x
+    ### END SOLUTION"""
+
+SQUARE_TESTS = """with check.exercise("square", hint="x times x.") as ex:
+    ex.equal(ex.call(square, 3), 9, wrong={"You doubled it.": 6})
+    ### BEGIN HIDDEN TESTS
+    ex.equal(ex.call(square, -4), 16, hidden=True, case="a negative number")
+    ### END HIDDEN TESTS"""
+
+
+def build_course(root: Path) -> Path:
+    """A tiny two-notebook assignment ``ps1`` under ``root/course`` (fast to grade)."""
+    folder = root / "course" / "ps1"
+    alpha = build_notebook(folder, "alpha.ipynb", mistakes=ALPHA_MISTAKES)
+    nb = nbformat.read(alpha, as_version=4)
+    nb.cells.append(new_markdown_cell("## Exercise 2"))
+    nb.cells.append(new_code_cell(SQUARE, metadata=nbgrader("square", solution=True)))
+    nb.cells.append(
+        new_code_cell(
+            SQUARE_TESTS, metadata=nbgrader("test_square", grade=True, points=3, locked=True)
+        )
+    )
+    nbformat.write(nb, alpha)
+    build_notebook(folder, "beta.ipynb")
+    return root / "course"

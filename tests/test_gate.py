@@ -68,13 +68,20 @@ def test_error_before_first_exercise_in_release_fails(tmp_path):
     assert not report.ok
 
 
-def test_leak_of_solution_line_fails(tmp_path):
-    leaky_tests = TESTS.replace(
-        'hint="Multiply by two."', 'hint="return 2 * x"'
-    )  # the hint quotes the solution line
-    report, text = problems(build_notebook(tmp_path, tests=leaky_tests))
+def test_hidden_tests_outside_test_cells_fail(tmp_path):
+    after = "### BEGIN HIDDEN TESTS\nassert double(21) == 42\n### END HIDDEN TESTS"
+    report, text = problems(build_notebook(tmp_path, after=after))
     assert not report.ok
-    assert "leak" in text
+    assert "Hidden test region detected in a non-grade cell" in text
+
+
+def test_solution_leaking_through_metadata_fails(tiny):
+    nb = json.loads(tiny.read_text())
+    nb["cells"][2]["metadata"]["author_note"] = "the answer is: return 2 * x"
+    tiny.write_text(json.dumps(nb))
+    report, text = problems(tiny)
+    assert not report.ok
+    assert "leak: the student version contains 'return 2 * x'" in text
 
 
 def test_budget_is_enforced(tmp_path):

@@ -1,0 +1,213 @@
+"""Realistic cohorts of submissions, for demos, tests and benchmarks.
+
+``mlcourse demo-cohort ASSIGNMENT --students N --out DIR`` writes nbgrader's
+layout, ``DIR/<student_id>/<ASSIGNMENT>/<notebook>.ipynb``, built from the
+source notebooks: some students submit correct work, some leave the stubs,
+most mix correct answers with the notebooks' own mistake fixtures.
+``--hostile`` adds one student per kind of hostile or broken submission.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from mlcourse import paths
+from mlcourse.notebook import BEGIN_SOLUTION, END_SOLUTION, parse
+from mlcourse.release import student_version
+
+HOSTILE = {
+    "correct": "correct work",
+    "stub": "the stubs, untouched",
+    "partly_wrong": "one exercise replaced by a mistake fixture",
+    "infinite_loop": "an infinite loop in the first exercise",
+    "memory_bomb": "allocates memory until stopped, in the first exercise",
+    "fork_bomb": "forks up to 2,000 processes in the first exercise",
+    "os_exit": "calls os._exit(1) in the first exercise",
+    "syntax_error": "a syntax error in the first exercise",
+    "malformed_json": "a truncated notebook file",
+    "edited_test": "a wrong answer, and its test cell edited to pass",
+    "deleted_test": "the stub, and its test cell deleted",
+    "edited_metadata": "the stub, and its test cell's nbgrader metadata edited",
+    "missing_notebook": "no notebook submitted",
+    "monkeypatch": "a wrong answer, and numpy.isclose patched to always agree",
+    "reads_course": "copies the solution out of the course sources",
+    "network": "opens a network socket in the first exercise",
+    "huge_output": "prints 60 MB, then correct work",
+}
+
+
+def _solution_code(source: str) -> str:
+    """A solution cell as the learner would have written it: markers removed."""
+    return "\n".join(
+        line
+        for line in source.splitlines()
+        if BEGIN_SOLUTION not in line and END_SOLUTION not in line
+    )
+
+
+class Submissions:
+    """Build student notebooks from one source notebook."""
+
+    def __init__(self, source: Path):
+        self.course_nb = parse(source)
+        self.name = source.name
+        self.student = student_version(self.course_nb.nb)
+        self.solutions = {
+            ex.name: _solution_code(self.course_nb.nb.cells[ex.solution_index].source)
+            for ex in self.course_nb.exercises
+        }
+
+    def build(self, answers: dict[str, str]) -> NotebookNode:
+        """The student version with some solution cells filled in (name -> code)."""
+        nb = copy.deepcopy(self.student)
+        for ex in self.course_nb.exercises:
+            if ex.name in answers:
+                nb.cells[ex.solution_index].source = answers[ex.name]
+        return nb
+
+    def correct(self) -> NotebookNode:
+        return self.build(self.solutions)
+
+    def mistaken(self, rng: random.Random, p_correct: float = 0.6) -> NotebookNode:
+        answers = {}
+        by_exercise: dict[str, list[str]] = {}
+        for mistake in self.course_nb.mistakes:
+            by_exercise.setdefault(mistake.exercise, []).append(mistake.code)
+        for name, code in self.solutions.items():
+            roll = rng.random()
+            if roll < p_correct:
+                answers[name] = code
+            elif roll < 0.9 and by_exercise.get(name):
+                answers[name] = rng.choice(by_exercise[name])
+            # else: the stub stays
+        return self.build(answers)
+
+    @property
+    def first(self):
+        return self.course_nb.exercises[0]
+
+
+def _write(nb: NotebookNode, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def hostile_notebook(kind: str, sub: Submissions, course_file: Path) -> NotebookNode | str | None:
+    """The notebook for one hostile case; a str is raw file text; None means no file."""
+    first = sub.first.name
+    answers = dict(sub.solutions)
+    if kind == "correct":
+        return sub.correct()
+    if kind == "stub":
+        return copy.deepcopy(sub.student)
+    if kind == "partly_wrong":
+        mistake = next(m for m in sub.course_nb.mistakes if m.exercise == first)
+        return sub.build({**answers, first: mistake.code})
+    if kind == "missing_notebook":
+        return None
+    if kind == "malformed_json":
+        return nbformat.writes(sub.correct())[:500]
+    prefix = {
+        "infinite_loop": "while True:\n    pass\n",
+        "memory_bomb": "hog = []\nwhile True:\n    hog.append(b'x' * (64 * 1024 * 1024))\n",
+        "fork_bomb": (
+            "import os, time\nchildren = []\nfor _ in range(2000):\n    try:\n"
+            "        pid = os.fork()\n    except OSError:\n        break\n    if pid == 0:\n"
+            "        time.sleep(20)\n        os._exit(0)\n    children.append(pid)\n"
+            "print('forked', len(children))\nraise RuntimeError('fork bomb')\n"
+        ),
+        "os_exit": "import os\nos._exit(1)\n",
+        "syntax_error": "def broken(:\n    pass\n",
+        "network": ("import socket\nsocket.create_connection(('93.184.216.34', 80), timeout=3)\n"),
+        "huge_output": "print('spam ' * (12 * 1024 * 1024))\n",
+        "reads_course": (
+            "import json\n"
+            f"_src = json.load(open({str(course_file)!r}))\n"
+            "exec(''.join(''.join(c['source']) for c in _src['cells']"
+            f" if c['metadata'].get('nbgrader', {{}}).get('grade_id') == {first!r}))\n"
+        ),
+    }
+    if kind in prefix:
+        if kind == "huge_output":
+            return sub.build({**answers, first: prefix[kind] + answers[first]})
+        if kind == "reads_course":
+            return sub.build({**answers, first: prefix[kind]})
+        return sub.build({**answers, first: prefix[kind] + answers[first]})
+    if kind == "monkeypatch":
+        mistake = next(m for m in sub.course_nb.mistakes if m.exercise == first)
+        patch = (
+            "import numpy as np\n"
+            "np.isclose = lambda *a, **k: np.ones(np.broadcast(*a[:2]).shape, bool)\n"
+            "np.allclose = lambda *a, **k: True\n"
+        )
+        return sub.build({**answers, first: patch + mistake.code})
+    if kind in ("edited_test", "deleted_test", "edited_metadata"):
+        mistake = next(m for m in sub.course_nb.mistakes if m.exercise == first)
+        if kind == "edited_test":
+            nb = sub.build({**answers, first: mistake.code})
+            nb.cells[sub.first.test_index].source = "print('all good')"
+        else:
+            nb = sub.build({name: code for name, code in answers.items() if name != first})
+            if kind == "deleted_test":
+                del nb.cells[sub.first.test_index]
+            else:
+                meta = nb.cells[sub.first.test_index].metadata["nbgrader"]
+                meta["points"] = 1000
+                meta["grade"] = False
+                nb.cells[sub.first.test_index].source = "pass"
+        return nb
+    raise ValueError(f"unknown hostile case {kind!r}")
+
+
+def make_cohort(
+    assignment: str,
+    out: Path,
+    students: int = 10,
+    seed: int = 0,
+    hostile: bool = False,
+) -> list[str]:
+    """Write a cohort; return the student ids."""
+    source_dir = paths.course_dir() / assignment
+    sources = sorted(source_dir.glob("*.ipynb"))
+    if not sources:
+        raise ValueError(f"assignment {assignment!r} has no notebooks in {source_dir}")
+    subs = [Submissions(path) for path in sources]
+    rng = random.Random(seed)
+    ids = []
+    width = max(3, len(str(students)))
+    for i in range(students):
+        student = f"student{i + 1:0{width}d}"
+        ids.append(student)
+        profile = "correct" if i % 5 == 0 else ("stub" if i % 7 == 3 else "mixed")
+        for sub in subs:
+            if profile == "correct":
+                nb = sub.correct()
+            elif profile == "stub":
+                nb = copy.deepcopy(sub.student)
+            else:
+                nb = sub.mistaken(rng)
+            _write(nb, out / student / assignment / sub.name)
+    if hostile:
+        for kind in HOSTILE:
+            student = f"hostile_{kind}"
+            ids.append(student)
+            (out / student / assignment).mkdir(parents=True, exist_ok=True)
+            for index, sub in enumerate(subs):
+                path = out / student / assignment / sub.name
+                if index == 0:
+                    made = hostile_notebook(kind, sub, sources[0])
+                else:
+                    made = sub.correct()
+                if made is None:
+                    continue
+                if isinstance(made, str):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(made)
+                else:
+                    _write(made, path)
+    return ids
