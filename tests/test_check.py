@@ -149,3 +149,30 @@ def test_kernel_shows_short_message_and_cell_fails():
     assert len(error.traceback) <= 5
     assert "Traceback" not in "\n".join(error.traceback)
     assert "hint: return x + 1" in "\n".join(error.traceback)
+
+
+def test_outcomes_are_recorded_in_a_workspace(tmp_path, monkeypatch):
+    import json
+
+    (tmp_path / ".mlcourse").mkdir()
+    (tmp_path / ".mlcourse" / "manifest.json").write_text("{}")
+    (tmp_path / "01_foundations").mkdir()
+    monkeypatch.chdir(tmp_path / "01_foundations")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "01_foundations" / "la.ipynb"))
+    with pytest.raises(NotAttempted):
+        with check.exercise("square", hint="h") as ex:
+            ex.call(stub, 1)
+    with check.exercise("square", hint="h") as ex:
+        ex.equal(ex.call(square, 3), 9)
+    lines = (tmp_path / ".mlcourse" / "progress.jsonl").read_text().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [e["outcome"] for e in entries] == ["not_attempted", "correct"]
+    assert entries[0]["notebook"] == "01_foundations/la.ipynb"
+    assert entries[0]["exercise"] == "square"
+
+
+def test_nothing_recorded_outside_a_workspace(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with check.exercise("square", hint="h") as ex:
+        ex.equal(ex.call(square, 3), 9)
+    assert not list(tmp_path.rglob("progress.jsonl"))
