@@ -24,6 +24,8 @@ COMMANDS = [
     ["data", "fetch"],
     ["data", "verify"],
     ["author"],
+    ["grade"],
+    ["demo-cohort"],
 ]
 
 
