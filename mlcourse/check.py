@@ -64,11 +64,40 @@ _ndarray = np.ndarray
 _array_equal = np.array_equal
 
 
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    try:
-        return bool(_array_equal(a, b, equal_nan=True))
-    except TypeError:  # strings and objects have no NaN
-        return bool(_array_equal(a, b))
+def _same(a: Any, b: Any) -> bool:
+    """Whether an argument still equals its copy (arrays, DataFrames, tensors)."""
+    if isinstance(a, _ndarray):
+        try:
+            return bool(_array_equal(a, b, equal_nan=True))
+        except TypeError:  # strings and objects have no NaN
+            return bool(_array_equal(a, b))
+    if type(a).__module__.startswith("pandas") and hasattr(a, "equals"):
+        return bool(a.equals(b))  # a DataFrame or Series
+    if type(a).__module__.startswith("torch") and hasattr(a, "clone"):
+        import torch
+
+        return bool(torch.equal(a, b))
+    return True
+
+
+def _copy_arg(value: Any) -> Any:
+    """A private copy of an array-like argument; other values pass through."""
+    if isinstance(value, _ndarray):
+        return value.copy()
+    module = type(value).__module__
+    if module.startswith("pandas") and hasattr(value, "copy"):
+        return value.copy(deep=True)
+    if module.startswith("torch") and hasattr(value, "clone"):
+        return value.detach().clone()
+    return value
+
+
+def _copyable(value: Any) -> bool:
+    module = type(value).__module__
+    return isinstance(value, _ndarray) or (
+        module.startswith(("pandas", "torch"))
+        and hasattr(value, "copy" if "pandas" in module else "clone")
+    )
 
 
 class CheckFailed(Exception):
@@ -134,6 +163,13 @@ def describe(value: Any, limit: int = 60) -> str:
         return f"{type(value).__name__} of length {len(value)}"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _name_of(fn: Callable) -> str:
+    name = getattr(fn, "__name__", None)
+    if name:
+        return name
+    return f"{type(fn).__name__}(...)" if callable(fn) else "your function"
 
 
 def _shape_of(value: Any) -> tuple[int, ...] | None:
@@ -226,9 +262,9 @@ class Exercise:
         shown = [describe(a, 30) for a in args] + [
             f"{k}={describe(v, 30)}" for k, v in kwargs.items()
         ]
-        self.called = f"{getattr(fn, '__name__', 'your function')}({', '.join(shown)})"
+        self.called = f"{_name_of(fn)}({', '.join(shown)})"
         originals = args
-        args = tuple(a.copy() if isinstance(a, _ndarray) else a for a in args)
+        args = tuple(_copy_arg(a) for a in args)
         try:
             result = fn(*args, **kwargs)
         except NotImplementedError:
@@ -247,7 +283,7 @@ class Exercise:
             ) from None
         if not may_modify:
             for position, (before, after) in enumerate(zip(originals, args), start=1):
-                if isinstance(before, _ndarray) and not _same(before, after):
+                if _copyable(before) and not _same(before, after):
                     raise self.fail(
                         f"your function changed its argument #{position} in place",
                         "the inputs left as they were",
@@ -409,7 +445,7 @@ class Exercise:
         shown = [describe(a, 30) for a in args]
         if hidden:
             shown = [case or "a hidden input"]
-        self.called = f"{getattr(fn, '__name__', 'your function')}({', '.join(shown)})"
+        self.called = f"{_name_of(fn)}({', '.join(shown)})"
         try:
             result = fn(*args, **kwargs)
         except NotImplementedError:

@@ -186,6 +186,7 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
         ("points", "right"),
         ("mistakes caught", "right"),
         ("seconds", "right"),
+        ("CPU s", "right"),
         ("peak MB", "right"),
     ]:
         table.add_column(col, justify=justify)
@@ -200,6 +201,7 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
             f"{r.points:g}",
             f"{r.caught}/{r.mistakes}",
             f"{r.seconds:.1f}",
+            f"{r.cpu_seconds:.1f}",
             f"{r.peak_mb:.0f}",
         )
     console.print(table)
@@ -207,7 +209,7 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
     for r in failed:
         console.print(f"[bold red]{r.path}[/]")
         for problem in r.problems:
-            console.print(f"  - {problem}", highlight=False)
+            console.print(f"  - {problem}", highlight=False, markup=False)
     total_ex = sum(r.exercises for r in reports)
     total_caught = sum(r.caught for r in reports)
     total_mistakes = sum(r.mistakes for r in reports)
@@ -439,6 +441,16 @@ def author(src: Path, dst: Path) -> None:
     except ImportError:
         _fail("authoring needs jupytext: pip install -e '.[dev]'")
     console.print(f"wrote {dst}")
+
+
+def _register_optional() -> None:
+    """Command groups that live beside their code."""
+    from mlcourse.service.cli import service
+
+    main.add_command(service)
+
+
+_register_optional()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,10 +55,11 @@ BUDGET_MB = 1536.0
 CELL_TIMEOUT = 180
 STUB_ERRORS = CHECK_ERRORS | {"NotImplementedError", "NameError"}
 
-_PEAK_PROBE = (
+_USAGE_PROBE = (
     "import resource as _r\n"
-    "print(_r.getrusage(_r.RUSAGE_SELF).ru_maxrss, _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss)\n"
-    "del _r"
+    "_s, _c = _r.getrusage(_r.RUSAGE_SELF), _r.getrusage(_r.RUSAGE_CHILDREN)\n"
+    "print(_s.ru_maxrss, _c.ru_maxrss, _s.ru_utime + _s.ru_stime + _c.ru_utime + _c.ru_stime)\n"
+    "del _r, _s, _c"
 )
 
 
@@ -72,6 +73,7 @@ class Report:
     mistakes: int = 0
     caught: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     peak_mb: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -98,6 +100,9 @@ class Kernel:
 
     def __init__(self, nb: NotebookNode, cwd: Path, timeout: int = CELL_TIMEOUT):
         self.nb = copy.deepcopy(nb)
+        # nbclient writes each executed cell back into ``self.nb``; keep the
+        # original sources so that "run cell i" always means the notebook's cell.
+        self.sources = [cell.source for cell in nb.cells]
         self.client = NotebookClient(
             self.nb,
             timeout=timeout,
@@ -118,8 +123,7 @@ class Kernel:
     def run(self, index: int, source: str | None = None) -> NotebookNode:
         """Run cell ``index`` (optionally with other ``source``); return the executed cell."""
         cell = copy.deepcopy(self.nb.cells[index])
-        if source is not None:
-            cell.source = source
+        cell.source = self.sources[index] if source is None else source
         if cell.cell_type != "code":
             return cell
         return self.client.execute_cell(cell, index)
@@ -132,15 +136,15 @@ class Kernel:
         finally:
             self.nb.cells.pop()
 
-    def peak_mb(self) -> float:
-        """Peak resident memory of the kernel (and its finished children), in MB."""
-        cell = self.run_code(_PEAK_PROBE)
+    def usage(self) -> tuple[float, float]:
+        """(peak resident MB, CPU seconds) of the kernel and its finished children."""
+        cell = self.run_code(_USAGE_PROBE)
         text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
         try:
-            own, children = (int(x) for x in text.split())
+            own, children, cpu = text.split()
         except ValueError:
-            return 0.0
-        return max(own, children) / 1024.0  # ru_maxrss is in KiB on Linux
+            return 0.0, 0.0
+        return max(int(own), int(children)) / 1024.0, float(cpu)  # ru_maxrss is KiB on Linux
 
 
 def _solution_run(cnb: CourseNotebook, report: Report, budget_s: float, budget_mb: float) -> None:
@@ -159,7 +163,7 @@ def _solution_run(cnb: CourseNotebook, report: Report, budget_s: float, budget_m
                 )
                 return
         report.seconds = time.perf_counter() - start
-        report.peak_mb = kernel.peak_mb()
+        report.peak_mb, report.cpu_seconds = kernel.usage()
         if report.seconds > budget_s:
             report.problems.append(
                 f"over budget: the solution run took {report.seconds:.1f} s "
@@ -316,6 +320,10 @@ def run_gate(
 ) -> list[Report]:
     """Check notebooks, ``jobs`` at a time; ``on_done(report)`` after each one."""
     _kernel_env()
+    # Kernels running side by side must not each start a thread per core.
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, threads)
     reports: dict[Path, Report] = {}
     if jobs <= 1:
         for nb in notebooks:
