@@ -30,7 +30,7 @@ def main() -> None:
     """mlcourse: a Jupyter course from zero to job-ready AI/ML engineer.
 
     \b
-    Learners:     mlcourse start
+    Learners:     mlcourse start | progress
     Maintainers:  mlcourse check
     Instructors:  mlcourse release ASSIGNMENT
     Data:         mlcourse data list | fetch NAME | verify
@@ -445,8 +445,10 @@ def author(src: Path, dst: Path) -> None:
 
 def _register_optional() -> None:
     """Command groups that live beside their code."""
+    from mlcourse.progress import progress
     from mlcourse.service.cli import service
 
+    main.add_command(progress)
     main.add_command(service)
 
 
