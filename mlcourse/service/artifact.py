@@ -17,7 +17,6 @@ tampering: whoever can write the folder can rewrite both files, and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import threading
@@ -26,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mlcourse.data import sha256_file
 from mlcourse.service import KINDS
 
 METADATA_FILE = "metadata.json"
@@ -49,14 +49,6 @@ _SMOKE_TEXTS = ("I loved it, absolutely wonderful.", "Terrible. It broke after a
 
 class ArtifactError(Exception):
     """An artifact folder is missing, incomplete, corrupt or unusable; the message says why."""
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_metadata(artifact_dir: str | Path) -> dict[str, Any]:
