@@ -276,6 +276,13 @@ class MiniLMPredictor(Predictor):
             raise ArtifactError(f"the MiniLM encoder cannot be loaded: {exc}") from None
         self.classifier = classifier
         self._encode = embeddings.encode
+        # One intra-op thread: requests are serialised anyway, and a second
+        # torch thread fights the event loop for the other core.
+        import os
+
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("MLCOURSE_TORCH_THREADS", "1")))
         self._lock = threading.Lock()
 
     def predict_many(self, texts: Sequence[str]) -> list[float]:
