@@ -50,7 +50,7 @@ from nbformat.v4 import new_code_cell, new_output
 
 from mlcourse import paths
 from mlcourse.check import CHECK_ERRORS
-from mlcourse.notebook import NotebookError, read_notebook
+from mlcourse.notebook import NotebookError, is_test, read_notebook
 from mlcourse.sandbox import Cgroup, Limits, SandboxSpec, kernel_manager_for, resolve_mode
 
 STATUSES = ("graded", "timeout", "crashed", "invalid", "missing", "flagged")
@@ -250,11 +250,6 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _is_test(cell: NotebookNode) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
 def _error(ename: str, evalue: str) -> NotebookNode:
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -320,7 +315,7 @@ def _execute(nb: NotebookNode, task: Task, workdir: Path) -> tuple[str, str, lis
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
-                if _is_test(cell):
+                if is_test(cell):
                     probe = new_code_cell(_GUARD_CALL)
                     nb.cells.append(probe)
                     client.uncapped = True
@@ -373,7 +368,7 @@ def _execute(nb: NotebookNode, task: Task, workdir: Path) -> tuple[str, str, lis
     # A test cell that never ran must not count as passed (nbgrader gives full
     # points to a test cell without an error output).
     for index, cell in enumerate(nb.cells):
-        if _is_test(cell) and index not in executed:
+        if is_test(cell) and index not in executed:
             cell.outputs = [_error("NotRun", f"not run: {status} ({detail})")]
     return status, detail, tampering
 
@@ -439,7 +434,7 @@ def _max_points(course_dir: Path, assignment: str, notebook: str) -> dict[str, f
     nb = read_notebook(course_dir / assignment / f"{notebook}.ipynb")
     points = {}
     for cell in nb.cells:
-        if _is_test(cell):
+        if is_test(cell):
             points[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata.nbgrader["points"])
     return points
 
@@ -496,7 +491,7 @@ def feedback_html(nb: NotebookNode, result: Result) -> str:
         parts.append(f"<p class='note'><b>Note:</b> {esc(result.detail)}</p>")
     rows, sections = [], []
     for cell in nb.cells:
-        if not _is_test(cell):
+        if not is_test(cell):
             continue
         grade_id = cell.metadata["nbgrader"]["grade_id"]
         name = grade_id.removeprefix("test_")
@@ -573,7 +568,7 @@ def grade_notebook(task: Task, notebook: str) -> Result:
         status = "flagged"
         detail = "; ".join(dict.fromkeys(reasons))[:1000]
         for cell in nb.cells:
-            if _is_test(cell):
+            if is_test(cell):
                 cell.outputs.append(_error("Flagged", "flagged for review: " + detail))
     from nbgrader.preprocessors import LimitOutput
 
@@ -618,19 +613,14 @@ def grade_student(task: Task) -> list[Result]:
 # -- the parent process ----------------------------------------------------------
 
 
-def _config(db_url: str | None):
-    from traitlets.config.loader import PyFileConfigLoader
-
+def _api(db_url: str | None):
+    """nbgrader's API on the course config, with the gradebook at ``db_url`` if given."""
     from mlcourse.release import nbgrader_api
 
     api = nbgrader_api()
-    config = PyFileConfigLoader(
-        "nbgrader_config.py", path=str(paths.autograder_dir())
-    ).load_config()
     if db_url:
-        config.CourseDirectory.db_url = db_url
         api.coursedir.db_url = db_url
-    return api, config
+    return api
 
 
 def _ensure_released(api, assignment: str) -> None:
@@ -705,7 +695,7 @@ def grade(opts: Options, on_student: Callable[[str, list[Result]], None] | None 
     students = _students(opts.submissions)
     sandbox = resolve_mode(opts.sandbox)
     opts.out.mkdir(parents=True, exist_ok=True)
-    api, config = _config(opts.db_url)
+    api = _api(opts.db_url)
     db_url = api.coursedir.db_url
     _ensure_released(api, opts.assignment)
 

@@ -104,14 +104,10 @@ class NotebookProgress:
         return max(times) if times else None
 
 
-@dataclass
-class PhaseProgress:
-    """One phase of the plan, for example Foundations, months 1-3."""
+class _Tally:
+    """Passed out of total over ``self.notebooks`` (a phase, or the whole course)."""
 
-    folder: str
-    name: str
-    months: tuple[int, int]  # first and last month, 1-based, inclusive
-    notebooks: list[NotebookProgress] = field(default_factory=list)
+    notebooks: list[NotebookProgress]
 
     @property
     def total(self) -> int:
@@ -125,6 +121,16 @@ class PhaseProgress:
     def fraction(self) -> float:
         return self.passed / self.total if self.total else 0.0
 
+
+@dataclass
+class PhaseProgress(_Tally):
+    """One phase of the plan, for example Foundations, months 1-3."""
+
+    folder: str
+    name: str
+    months: tuple[int, int]  # first and last month, 1-based, inclusive
+    notebooks: list[NotebookProgress] = field(default_factory=list)
+
     @property
     def last_worked(self) -> float | None:
         times = [nb.last_worked for nb in self.notebooks if nb.last_worked is not None]
@@ -132,7 +138,7 @@ class PhaseProgress:
 
 
 @dataclass
-class ProgressReport:
+class ProgressReport(_Tally):
     """Everything ``mlcourse progress`` and the start page show."""
 
     workspace: Path
@@ -146,18 +152,6 @@ class ProgressReport:
     @property
     def notebooks(self) -> list[NotebookProgress]:
         return [nb for phase in self.phases for nb in phase.notebooks] + self.other
-
-    @property
-    def total(self) -> int:
-        return sum(nb.total for nb in self.notebooks)
-
-    @property
-    def passed(self) -> int:
-        return sum(len(nb.passed) for nb in self.notebooks)
-
-    @property
-    def fraction(self) -> float:
-        return self.passed / self.total if self.total else 0.0
 
     def notebook(self, path: str) -> NotebookProgress:
         """The notebook at workspace-relative ``path`` (or with that stem)."""

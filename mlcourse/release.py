@@ -58,20 +58,6 @@ def student_version(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def nbgrader_env() -> dict[str, str]:
-    """Environment in which nbgrader finds the course config in ``autograder/``.
-
-    nbgrader ignores ``--config`` (nbgrader issue #1370) but reads the Jupyter
-    config path, so the config folder goes first on ``JUPYTER_CONFIG_PATH``.
-    """
-    env = dict(os.environ)
-    old = env.get("JUPYTER_CONFIG_PATH")
-    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-        [str(paths.autograder_dir())] + ([old] if old else [])
-    )
-    return env
-
-
 def nbgrader_api():
     """An ``NbGraderAPI`` configured from ``autograder/nbgrader_config.py``."""
     from nbgrader.apps import NbGraderAPI
