@@ -321,6 +321,13 @@ def data_verify(name: str | None) -> None:
 )
 @click.option("--force", is_flag=True, help="Re-grade submissions that are already graded.")
 @click.option("--dask", "dask_address", help="Grade on a Dask cluster at this address.")
+@click.option(
+    "--prefork/--no-prefork",
+    default=True,
+    show_default=True,
+    help="Fork each notebook's fresh kernel from a sandboxed process that has already "
+    "imported the assignment's libraries (--no-prefork starts every kernel from scratch).",
+)
 def grade(
     assignment,
     submissions,
@@ -333,6 +340,7 @@ def grade(
     db_url,
     force,
     dask_address,
+    prefork,
 ) -> None:
     """Autograde a cohort: sandboxed, parallel, tamper-resistant.
 
@@ -357,6 +365,7 @@ def grade(
         db_url=db_url,
         force=force,
         dask=dask_address,
+        prefork=prefork,
     )
     try:
         from mlcourse.grading import _students
@@ -419,6 +428,11 @@ def demo_cohort(assignment, students, out, seed, hostile) -> None:
     except ValueError as exc:
         _fail(str(exc), code=2)
     console.print(f"wrote {len(ids)} students to {out}")
+    if hostile and not any(i == "hostile_kills_processes" for i in ids):
+        console.print(
+            "note: bubblewrap is not usable here, so the cases only the sandbox makes "
+            "safe to grade (hostile_kills_processes) were left out"
+        )
 
 
 # -- author --------------------------------------------------------------------

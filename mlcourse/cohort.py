@@ -38,7 +38,10 @@ HOSTILE = {
     "reads_course": "copies the solution out of the course sources",
     "network": "opens a network socket in the first exercise",
     "huge_output": "prints 60 MB, then correct work",
+    "kills_processes": "sends SIGKILL to every process it can see, in the first exercise",
 }
+# Cases that would harm the machine if graded without the sandbox.
+NEEDS_SANDBOX = {"kills_processes"}
 
 
 def _solution_code(source: str) -> str:
@@ -125,6 +128,12 @@ def hostile_notebook(kind: str, sub: Submissions, course_file: Path) -> Notebook
         "syntax_error": "def broken(:\n    pass\n",
         "network": ("import socket\nsocket.create_connection(('93.184.216.34', 80), timeout=3)\n"),
         "huge_output": "print('spam ' * (12 * 1024 * 1024))\n",
+        "kills_processes": (
+            "import os, signal\nfor _p in os.listdir('/proc'):\n"
+            "    if _p.isdigit() and int(_p) != os.getpid():\n        try:\n"
+            "            os.kill(int(_p), signal.SIGKILL)\n        except OSError:\n"
+            "            pass\n"
+        ),
         "reads_course": (
             "import json\n"
             f"_src = json.load(open({str(course_file)!r}))\n"
@@ -135,7 +144,7 @@ def hostile_notebook(kind: str, sub: Submissions, course_file: Path) -> Notebook
     if kind in prefix:
         if kind == "huge_output":
             return sub.build({**answers, first: prefix[kind] + answers[first]})
-        if kind == "reads_course":
+        if kind in ("reads_course", "kills_processes"):
             return sub.build({**answers, first: prefix[kind]})
         return sub.build({**answers, first: prefix[kind] + answers[first]})
     if kind == "monkeypatch":
@@ -170,8 +179,17 @@ def make_cohort(
     students: int = 10,
     seed: int = 0,
     hostile: bool = False,
+    dangerous: bool | None = None,
 ) -> list[str]:
-    """Write a cohort; return the student ids."""
+    """Write a cohort; return the student ids.
+
+    ``dangerous`` adds the hostile cases that only the sandbox makes safe to
+    grade (:data:`NEEDS_SANDBOX`); by default, when bubblewrap works here.
+    """
+    if dangerous is None:
+        from mlcourse.sandbox import bwrap_works
+
+        dangerous = bwrap_works()
     source_dir = paths.course_dir() / assignment
     sources = sorted(source_dir.glob("*.ipynb"))
     if not sources:
@@ -194,6 +212,8 @@ def make_cohort(
             _write(nb, out / student / assignment / sub.name)
     if hostile:
         for kind in HOSTILE:
+            if kind in NEEDS_SANDBOX and not dangerous:
+                continue
             student = f"hostile_{kind}"
             ids.append(student)
             (out / student / assignment).mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,9 @@ from mlcourse import paths
 from mlcourse.check import CHECK_ERRORS
 from mlcourse.notebook import NotebookError, is_test, read_notebook
 from mlcourse.sandbox import Cgroup, Limits, SandboxSpec, kernel_manager_for, resolve_mode
+from mlcourse.zygote import Zygote, preload_for
+from mlcourse.zygote import for_slot as zygote_for_slot
+from mlcourse.zygote import stop_all as stop_zygotes
 
 STATUSES = ("graded", "timeout", "crashed", "invalid", "missing", "flagged")
 LEDGER = ".mlcourse-grading.json"
@@ -77,6 +80,7 @@ class Options:
     db_url: str | None = None
     force: bool = False
     dask: str | None = None
+    prefork: bool = True  # fork kernels from a pre-warmed zygote (mlcourse.zygote)
 
 
 @dataclass
@@ -114,6 +118,7 @@ class Task:
     memory_mb: int
     pids: int
     read_only: list[str]
+    preload: list[str] = field(default_factory=list)  # empty: spawn each kernel afresh
 
 
 # -- tamper detection ------------------------------------------------------------
@@ -254,9 +259,32 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-def _execute(nb: NotebookNode, task: Task, workdir: Path) -> tuple[str, str, list[str]]:
+def _zygote(task: Task) -> Zygote | None:
+    """This worker's zygote for the task's sandbox and imports (None: spawn kernels)."""
+    if not task.preload:
+        return None
+    key = (task.work_dir, task.sandbox, tuple(task.read_only), tuple(task.preload))
+
+    def make() -> Zygote:
+        slot = f"slot-{os.getpid()}-{threading.get_ident()}"
+        return Zygote(
+            root=Path(task.work_dir) / slot,
+            preload=task.preload,
+            sandbox=task.sandbox,
+            read_only=[Path(p) for p in task.read_only],
+        )
+
+    return zygote_for_slot(key, make)
+
+
+def _execute(
+    nb: NotebookNode, task: Task, workdir: Path, zygote: Zygote | None = None
+) -> tuple[str, str, list[str]]:
     """Run ``nb`` in place in a sandboxed kernel: (status, detail, tamper reasons)."""
-    runtime = Path(tempfile.mkdtemp(prefix="mlcourse-k-", dir="/tmp"))
+    if zygote is not None:
+        runtime = zygote.runtime_dir
+    else:
+        runtime = Path(tempfile.mkdtemp(prefix="mlcourse-k-", dir="/tmp"))
     cgroup = Cgroup(
         f"{task.student[:40]}-{uuid.uuid4().hex[:8]}", Limits(task.memory_mb, task.pids)
     )
@@ -269,6 +297,7 @@ def _execute(nb: NotebookNode, task: Task, workdir: Path) -> tuple[str, str, lis
         limits=Limits(task.memory_mb, task.pids),
         read_only=[Path(p) for p in task.read_only],
         cgroup=cgroup,
+        zygote=zygote,
     )
     client = _CappedClient(
         nb,
@@ -364,7 +393,8 @@ def _execute(nb: NotebookNode, task: Task, workdir: Path) -> tuple[str, str, lis
                 note = f"the code hit the limit of {task.pids} processes (a fork bomb?)"
                 detail = f"{detail}; {note}" if detail else note
             cgroup.destroy()
-        shutil.rmtree(runtime, ignore_errors=True)
+        if zygote is None:
+            shutil.rmtree(runtime, ignore_errors=True)
     # A test cell that never ran must not count as passed (nbgrader gives full
     # points to a test cell without an error output).
     for index, cell in enumerate(nb.cells):
@@ -555,14 +585,20 @@ def grade_notebook(task: Task, notebook: str) -> Result:
 
     # A private, writable copy of the student's folder: the only place the
     # kernel may write.
-    workdir = Path(task.work_dir) / task.student / task.assignment
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    shutil.copytree(
-        task.submission_dir, workdir, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints")
-    )
+    zygote = _zygote(task)
+    if zygote is not None:
+        workdir = zygote.prepare(Path(task.submission_dir))
+    else:
+        workdir = Path(task.work_dir) / task.student / task.assignment
+        if workdir.exists():
+            shutil.rmtree(workdir)
+        shutil.copytree(
+            task.submission_dir,
+            workdir,
+            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
+        )
     static = scan_for_tampering(nb)
-    status, detail, dynamic = _execute(nb, task, workdir)
+    status, detail, dynamic = _execute(nb, task, workdir, zygote)
     reasons = static + [r for r in dynamic if r not in static]
     if reasons:
         status = "flagged"
@@ -708,6 +744,7 @@ def grade(opts: Options, on_student: Callable[[str, list[Result]], None] | None 
             data.fetch(name)
         read_only.append(str(data.cache_dir()))
 
+    preload = preload_for([source / f"{nb}.ipynb" for nb in notebooks]) if opts.prefork else []
     ledger_path = opts.out / LEDGER
     ledger: dict = {}
     if ledger_path.exists() and not opts.force:
@@ -758,6 +795,7 @@ def grade(opts: Options, on_student: Callable[[str, list[Result]], None] | None 
                     memory_mb=opts.memory_mb,
                     pids=opts.pids,
                     read_only=read_only,
+                    preload=preload,
                 )
             )
             ledger[key] = {"fingerprint": fp, "results": []}
@@ -815,6 +853,7 @@ def grade(opts: Options, on_student: Callable[[str, list[Result]], None] | None 
                 for future in cf.as_completed(futures):
                     accept(future.result())
     finally:
+        stop_zygotes()  # the serial path grades in this process
         shutil.rmtree(work, ignore_errors=True)
 
     results.sort(key=lambda r: (r.student_id, r.notebook))

@@ -24,8 +24,12 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jupyter_client.manager import AsyncKernelManager
+
+if TYPE_CHECKING:
+    from mlcourse.zygote import Zygote
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -188,6 +192,7 @@ class SandboxSpec:
     limits: Limits = field(default_factory=Limits)
     read_only: list[Path] = field(default_factory=list)
     cgroup: Cgroup | None = None
+    zygote: Zygote | None = None  # fork the kernel from this pre-warmed process
 
 
 def _python_roots() -> list[Path]:
@@ -199,13 +204,25 @@ def _python_roots() -> list[Path]:
     return sorted(roots)
 
 
-def bwrap_command(spec: SandboxSpec, cmd: list[str]) -> list[str]:
-    """The bubblewrap command line that runs ``cmd`` in the sandbox."""
+def bwrap_command(spec: SandboxSpec, cmd: list[str], as_pid_1: bool = False) -> list[str]:
+    """The bubblewrap command line that runs ``cmd`` in the sandbox.
+
+    ``as_pid_1`` makes ``cmd`` the init of the sandbox's process namespace,
+    which processes inside cannot kill (the zygote uses this).
+    """
     args = [
         bwrap_path() or "bwrap",
         "--unshare-net",
         "--unshare-ipc",
         "--unshare-uts",
+        # its own process namespace: nothing outside (the grader, other
+        # kernels) can be seen or signalled
+        "--unshare-pid",
+        # as root, bubblewrap would otherwise keep every capability (mount,
+        # mknod, ...), and with them a way out
+        "--cap-drop",
+        "ALL",
+        *(["--as-pid-1"] if as_pid_1 else []),
         "--die-with-parent",
         "--new-session",
         "--ro-bind",
@@ -241,6 +258,11 @@ def bwrap_command(spec: SandboxSpec, cmd: list[str]) -> list[str]:
 
 def wrap_command(spec: SandboxSpec, cmd: list[str]) -> list[str]:
     """``cmd`` with every available limit applied."""
+    if spec.zygote is not None:
+        # The zygote already runs in the sandbox; the stub moves the forked
+        # kernel into the cgroup, or the kernel sets its own rlimits.
+        dirs = spec.cgroup.dirs if spec.cgroup is not None else []
+        return spec.zygote.kernel_command(cmd, dirs, spec.limits)
     inner = list(cmd)
     if spec.cgroup is None and shutil.which("prlimit"):
         # No cgroup: cap the address space (generous, since imports map a lot).

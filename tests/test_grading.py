@@ -33,7 +33,9 @@ EXPECTED = {
     "hostile_reads_course": (3, "graded"),
     "hostile_network": (3, "graded"),
     "hostile_huge_output": (5, "graded"),
+    "hostile_kills_processes": (3, "graded"),
 }
+SANDBOX_ONLY = ("hostile_reads_course", "hostile_network", "hostile_kills_processes")
 HIDDEN_SNIPPETS = ["ex.call(double, -7)", "ex.call(square, -4)", "hidden=True", "BEGIN HIDDEN"]
 
 
@@ -73,7 +75,7 @@ def _row(rows, student, notebook):
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_every_hostile_case_gets_its_verdict(graded, student):
     summary, rows, _ = graded
-    if student in ("hostile_reads_course", "hostile_network") and not SANDBOX:
+    if student in SANDBOX_ONLY and not SANDBOX:
         pytest.skip("needs bubblewrap")
     score, status = EXPECTED[student]
     alpha = _row(rows, student, "alpha")
