@@ -253,6 +253,9 @@ def bwrap_command(spec: SandboxSpec, cmd: list[str], as_pid_1: bool = False) -> 
         "TRANSFORMERS_OFFLINE": "1",
     }.items():
         args += ["--setenv", key, value]
+    # ipykernel would watch this pid, which its own pid namespace cannot see,
+    # and quit at once; --die-with-parent does that job here.
+    args += ["--unsetenv", "JPY_PARENT_PID"]
     return [*args, "--", *cmd]
 
 
@@ -293,6 +296,13 @@ class SandboxKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(runtime / f"k{uuid.uuid4().hex[:8]}")
         self.connection_file = str(runtime / f"kernel-{uuid.uuid4().hex[:8]}.json")
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # What a graded kernel prints outside the notebook is nobody's business
+        # (and would flood the grader's terminal).
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
         # Signals cannot reach a kernel in another session inside bubblewrap;

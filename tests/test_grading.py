@@ -206,3 +206,29 @@ def test_static_scan_flags_patches_but_not_honest_code():
         "import sys\nsys.modules['numpy'] = object()",
     ]:
         assert scan_for_tampering(new_notebook(cells=[new_code_cell(code)])), code
+
+
+def test_spawned_kernels_give_the_same_verdicts(graded, env):
+    """--no-prefork (a kernel started from scratch per notebook) agrees with forked kernels."""
+    _, rows, _ = graded
+    cohort = env / "cohort_spawned"
+    students = ["student001", "hostile_partly_wrong", "hostile_os_exit", "hostile_memory_bomb"]
+    if SANDBOX:
+        students.append("hostile_kills_processes")
+    for student in students:
+        shutil.copytree(env / "cohort" / student, cohort / student)
+    opts = Options(
+        "ps1",
+        cohort,
+        env / "out_spawned",
+        workers=2,
+        cell_timeout=6,
+        memory_mb=600,
+        pids=128,
+        db_url=f"sqlite:///{env / 'spawned.db'}",
+        prefork=False,
+    )
+    summary = grade(opts)
+    for res in summary["results"]:
+        row = _row(rows, res.student_id, res.notebook)
+        assert (res.score, res.status) == (float(row["score"]), row["status"]), res
