@@ -20,15 +20,56 @@ import time
 from pathlib import Path
 
 
-def kernel_floor() -> float:
-    """Seconds for a fresh kernel to start, import torch/sklearn/pandas, shut down."""
+def kernel_floor(imports: str = "torch, sklearn, pandas, matplotlib") -> float:
+    """Seconds for a fresh kernel to start, import these modules, shut down."""
     from nbclient import NotebookClient
     from nbformat.v4 import new_code_cell, new_notebook
 
-    nb = new_notebook(cells=[new_code_cell("import torch, sklearn, pandas, matplotlib")])
+    nb = new_notebook(cells=[new_code_cell(f"import {imports}")])
     start = time.perf_counter()
     NotebookClient(nb, kernel_name="python3", timeout=120).execute()
     return time.perf_counter() - start
+
+
+def assignment_imports(assignment: str) -> str:
+    """The third-party modules the assignment's notebooks import, as one import line."""
+    from mlcourse import paths
+    from mlcourse.zygote import preload_for
+
+    notebooks = sorted((paths.course_dir() / assignment).glob("*.ipynb"))
+    mods = [m for m in preload_for(notebooks) if m.split(".")[0] not in sys.stdlib_module_names]
+    return ", ".join(mods)
+
+
+def forked_floor(assignment: str, imports: str, repeats: int = 5) -> tuple[float, float]:
+    """(zygote start, seconds per forked kernel start-run-shutdown), sandbox as graded."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from mlcourse import paths
+    from mlcourse.grading import KERNEL_ENV
+    from mlcourse.sandbox import SandboxSpec, kernel_manager_for, resolve_mode
+    from mlcourse.zygote import Zygote, preload_for
+
+    os.environ.update(KERNEL_ENV)
+    notebooks = sorted((paths.course_dir() / assignment).glob("*.ipynb"))
+    root = Path(tempfile.mkdtemp(prefix="bench-zygote-"))
+    start = time.perf_counter()
+    zygote = Zygote(root / "slot", preload_for(notebooks), sandbox=resolve_mode("auto")).start()
+    t_zygote = time.perf_counter() - start
+    spec = SandboxSpec(zygote.workdir, zygote.runtime_dir, mode=zygote.sandbox, zygote=zygote)
+    nb = new_notebook(cells=[new_code_cell(f"import {imports}")])
+    start = time.perf_counter()
+    for _ in range(repeats):
+        NotebookClient(
+            nb,
+            timeout=120,
+            kernel_manager_class=kernel_manager_for(spec),
+            shutdown_kernel="immediate",
+        ).execute()
+    per = (time.perf_counter() - start) / repeats
+    zygote.stop()
+    return t_zygote, per
 
 
 def scores(db_url: str, assignment: str) -> dict[tuple[str, str], float]:
@@ -48,6 +89,9 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", help="keep the working folder here")
+    parser.add_argument(
+        "--no-prefork", dest="prefork", action="store_false", help="grade with spawned kernels"
+    )
     args = parser.parse_args()
 
     root = Path(args.keep or tempfile.mkdtemp(prefix="bench-grading-"))
@@ -73,7 +117,8 @@ def main() -> int:
     subprocess.run(
         [sys.executable, "-m", "mlcourse.cli", "grade", args.assignment,
          "--submissions", str(cohort), "--out", str(root / "ours-out"),
-         "--workers", str(args.workers), "--force"],
+         "--workers", str(args.workers), "--force",
+         "--prefork" if args.prefork else "--no-prefork"],
         check=True, env=ours_env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     t_ours = time.perf_counter() - start
@@ -105,13 +150,23 @@ def main() -> int:
         if ours.get(k) != stock.get(k)
     }
     floor = kernel_floor()
+    imports = assignment_imports(args.assignment)
+    spawned = kernel_floor(imports)
+    t_zygote, forked = forked_floor(args.assignment, imports)
 
     print(f"cohort: {args.students} students, {notebooks} notebooks ({args.assignment})")
     print(f"kernel floor (start + import torch, sklearn, pandas, matplotlib): {floor:.2f} s")
+    print(f"the assignment's imports: {imports}")
+    print(f"  fresh kernel + those imports: {spawned:.2f} s")
+    print(
+        f"  forked kernel + those imports: {forked:.2f} s "
+        f"(its zygote, once per worker, took {t_zygote:.2f} s to start)"
+    )
     per = t_stock / notebooks
     print(f"stock nbgrader autograde (serial):  {t_stock:7.1f} s  {per:5.2f} s/notebook")
+    kind = "forked" if args.prefork else "spawned"
     print(
-        f"mlcourse grade ({args.workers} workers, sandbox): {t_ours:7.1f} s  "
+        f"mlcourse grade ({args.workers} workers, sandbox, {kind} kernels): {t_ours:7.1f} s  "
         f"{t_ours / notebooks:5.2f} s/notebook"
     )
     print(f"speed ratio: {t_stock / t_ours:.2f}x")
