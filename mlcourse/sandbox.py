@@ -5,13 +5,17 @@ Two layers, each used when the machine allows it:
 * **bubblewrap** (``bwrap``): the kernel sees a private ``/tmp``, no network,
   the Python installation read-only, the data cache read-only, and exactly one
   writable folder: the student's own submission copy. Course sources, the
-  gradebook and other students' files are simply not there.
+  gradebook and other students' files are simply not there. It has its own
+  process namespace (the grader and other kernels are invisible, so they
+  cannot be signalled) and no capabilities, even when grading runs as root.
 * **cgroups** (v1 or v2, when writable): a process-count limit (``pids.max``)
   that holds even for root, where ``RLIMIT_NPROC`` is ignored, and a memory
   limit. Without cgroups, ``prlimit --as`` caps the address space instead.
 
 :class:`SandboxKernelManager` is a Jupyter kernel manager that wraps the
-kernel's command line; nbclient uses it like any other.
+kernel's command line; nbclient uses it like any other. With a zygote
+(:mod:`mlcourse.zygote`), the command asks the sandboxed zygote for a forked
+kernel instead of starting Python afresh.
 """
 
 from __future__ import annotations
