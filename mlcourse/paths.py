@@ -8,6 +8,7 @@ points elsewhere (for tests).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PHASES = {
@@ -48,3 +49,20 @@ def assignments() -> list[str]:
     """Every subfolder of ``course/`` is an nbgrader assignment."""
     root = course_dir()
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def plan_key(rel: str) -> tuple[str, int, str]:
+    """Sort key for a course-relative notebook path, in the order the plan teaches.
+
+    Each phase's ``README.md`` lists its notebooks (as `` `name.ipynb` ``) in
+    the order to work through them; notebooks it does not list come after,
+    alphabetically.
+    """
+    folder, _, name = rel.rpartition("/")
+    readme = course_dir() / folder / "README.md"
+    try:
+        listed = re.findall(r"`([\w.-]+\.ipynb)`", readme.read_text(encoding="utf-8"))
+    except OSError:
+        listed = []
+    position = listed.index(name) if name in listed else len(listed)
+    return folder, position, name

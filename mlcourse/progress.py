@@ -262,7 +262,7 @@ def _manifest(workspace: Path) -> dict[str, str]:
 
 
 def _course_notebooks(workspace: Path, manifest: dict[str, str]) -> list[str]:
-    listed = sorted(rel for rel in manifest if rel.endswith(".ipynb"))
+    listed = sorted((rel for rel in manifest if rel.endswith(".ipynb")), key=paths.plan_key)
     if listed:
         return listed
     found = []
@@ -271,7 +271,7 @@ def _course_notebooks(workspace: Path, manifest: dict[str, str]) -> list[str]:
         if any(part.startswith(".") for part in rel.parts):  # checkpoints, .mlcourse
             continue
         found.append(rel.as_posix())
-    return found
+    return sorted(found, key=paths.plan_key)
 
 
 def read_log(workspace: Path) -> list[dict[str, Any]]:

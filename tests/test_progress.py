@@ -329,3 +329,21 @@ def test_start_page_live_view_in_and_out_of_a_workspace(ws, tmp_path):
     text = _run_start_page(ws)
     assert "1 of 4 exercises passed" in text
     assert re.search(r"alpha\W+1/2", text)
+
+
+def test_every_course_notebook_is_listed_in_its_phase_readme_in_plan_order():
+    from mlcourse import paths
+
+    course = REPO / "course"
+    for phase in sorted(p for p in course.iterdir() if p.is_dir()):
+        readme = (phase / "README.md").read_text()
+        for nb in phase.glob("*.ipynb"):
+            assert f"`{nb.name}`" in readme, f"{phase.name}/README.md does not list {nb.name}"
+    rels = [p.relative_to(course).as_posix() for p in course.rglob("*.ipynb")]
+    ordered = sorted(rels, key=paths.plan_key)
+    assert ordered[0] == "00_start_here.ipynb"
+    assert ordered[1:3] == [
+        "01_foundations/python_sql.ipynb",
+        "01_foundations/linear_algebra.ipynb",
+    ]
+    assert ordered[-1] == "04_job_search/coding_interview.ipynb"
