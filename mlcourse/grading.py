@@ -119,6 +119,7 @@ class Task:
     pids: int
     read_only: list[str]
     preload: list[str] = field(default_factory=list)  # empty: spawn each kernel afresh
+    env: dict[str, str] = field(default_factory=dict)  # for the kernels (e.g. the data cache)
 
 
 # -- tamper detection ------------------------------------------------------------
@@ -633,6 +634,7 @@ KERNEL_ENV = {
 def grade_student(task: Task) -> list[Result]:
     """Grade every notebook of one student; never raises for the student's faults."""
     os.environ.update(KERNEL_ENV)  # inherited by the kernels this worker starts
+    os.environ.update(task.env)
     results = []
     for notebook in task.notebooks:
         try:
@@ -736,13 +738,18 @@ def grade(opts: Options, on_student: Callable[[str, list[Result]], None] | None 
     _ensure_released(api, opts.assignment)
 
     read_only: list[str] = []
+    kernel_env: dict[str, str] = {}
     needed = _data_needed(source, notebooks)
     if needed:
         from mlcourse import data
 
         for name in needed:
             data.fetch(name)
-        read_only.append(str(data.cache_dir()))
+        # The kernels see the cache read-only, at the same path; they must
+        # look there, not under their own (sandboxed) home.
+        cache = str(data.cache_dir().resolve())
+        read_only.append(cache)
+        kernel_env[data.CACHE_ENV] = cache
 
     preload = preload_for([source / f"{nb}.ipynb" for nb in notebooks]) if opts.prefork else []
     ledger_path = opts.out / LEDGER
@@ -796,6 +803,7 @@ def grade(opts: Options, on_student: Callable[[str, list[Result]], None] | None 
                     pids=opts.pids,
                     read_only=read_only,
                     preload=preload,
+                    env=kernel_env,
                 )
             )
             ledger[key] = {"fingerprint": fp, "results": []}

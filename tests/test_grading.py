@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import build_course
+from conftest import TESTS, build_course, build_notebook
 from mlcourse.cohort import make_cohort
 from mlcourse.grading import Options, grade, scan_for_tampering
 from mlcourse.sandbox import bwrap_works
@@ -232,3 +232,30 @@ def test_spawned_kernels_give_the_same_verdicts(graded, env):
     for res in summary["results"]:
         row = _row(rows, res.student_id, res.notebook)
         assert (res.score, res.status) == (float(row["score"]), row["status"]), res
+
+
+@pytest.mark.parametrize("prefork", [True, False], ids=["forked", "spawned"])
+def test_kernels_read_the_course_data_from_the_read_only_cache(env, prefork):
+    """A notebook that loads a registered data set is graded with the data there."""
+    folder = env / "course" / f"data_{prefork}"
+    build_notebook(
+        folder,
+        "uses_data.ipynb",
+        setup="from mlcourse import check\nfrom mlcourse.data import load_titanic\n"
+        "train, _ = load_titanic()",
+        tests=TESTS.replace(
+            "    ### BEGIN HIDDEN", "    ex.equal(len(train), 891)\n    ### BEGIN HIDDEN"
+        ),
+    )
+    cohort = env / f"cohort_data_{prefork}"
+    make_cohort(folder.name, cohort, students=1)
+    opts = Options(
+        folder.name,
+        cohort,
+        env / f"out_data_{prefork}",
+        workers=1,
+        db_url=f"sqlite:///{env / f'data_{prefork}.db'}",
+        prefork=prefork,
+    )
+    (res,) = grade(opts)["results"]
+    assert (res.status, res.score, res.max_score) == ("graded", 2, 2), res.detail
