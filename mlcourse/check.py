@@ -32,9 +32,13 @@ change what a check decides.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import json
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -161,8 +165,21 @@ def describe(value: Any, limit: int = 60) -> str:
         return f"{type(value).__name__} of shape {tuple(value.shape)}, dtype {value.dtype}"
     if isinstance(value, list | tuple) and len(value) > 6:
         return f"{type(value).__name__} of length {len(value)}"
-    text = repr(value)
+    text = _short_repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_repr(value: Any) -> str:
+    """repr with floats to 6 significant digits, inside tuples and lists too."""
+    if isinstance(value, float):
+        text = repr(value)
+        return text if len(text) <= 10 else f"{value:.6g}"
+    if isinstance(value, tuple | list) and any(isinstance(v, float) for v in value):
+        inner = ", ".join(_short_repr(v) for v in value)
+        if isinstance(value, tuple):
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return f"[{inner}]"
+    return repr(value)
 
 
 def _name_of(fn: Callable) -> str:
@@ -170,6 +187,50 @@ def _name_of(fn: Callable) -> str:
     if name:
         return name
     return f"{type(fn).__name__}(...)" if callable(fn) else "your function"
+
+
+class _TimeLimit(BaseException):
+    """Raised into a call that ran past its time limit.
+
+    A BaseException, so the learner's ``except Exception`` cannot swallow it.
+    """
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float | None):
+    """Raise :class:`_TimeLimit` in the block after ``seconds`` (main thread only)."""
+    usable = (
+        seconds is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _TimeLimit()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _parameter_name(fn: Callable, index: int) -> str:
+    """The name of ``fn``'s positional parameter ``index``, for messages."""
+    try:
+        params = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        return params[index].name
+    except (TypeError, ValueError, IndexError):
+        return f"#{index + 1}"
 
 
 def _shape_of(value: Any) -> tuple[int, ...] | None:
@@ -244,6 +305,13 @@ class Exercise:
         why = why or "replace `raise NotImplementedError()` with your code, then run the cell"
         return NotAttempted(self.name, self._called() + [("todo", why)], hint=self.hint)
 
+    def _too_slow(self, seconds: float, nudge: str | None) -> Incorrect:
+        lines = self._called() + [("problem", f"still running after {seconds:g} s (stopped)")]
+        lines.append(
+            ("nudge", nudge or "Too slow: look for a loop inside a loop, or an infinite loop.")
+        )
+        return Incorrect(self.name, lines, hint=self.hint)
+
     def fail(self, got: str, expected: str, nudge: str | None = None) -> Incorrect:
         """Build (not raise) an :class:`Incorrect` with the standard lines."""
         lines = self._called() + [("got", got), ("expected", expected)]
@@ -251,13 +319,27 @@ class Exercise:
             lines.append(("nudge", nudge))
         return Incorrect(self.name, lines, hint=self.hint)
 
-    def call(self, fn: Callable, *args, may_modify: bool = False, **kwargs) -> Any:
+    def call(
+        self,
+        fn: Callable,
+        *args,
+        may_modify: bool = False,
+        time_limit: float | None = None,
+        slow_nudge: str | None = None,
+        **kwargs,
+    ) -> Any:
         """Call the learner's function and classify what happens.
 
         Array arguments are copied, so a function that modifies its input in
         place cannot corrupt the check's own data; unless ``may_modify`` is
         true, such a function fails the check ("your function changed its
         input").
+
+        With ``time_limit`` (seconds of wall time), a call still running then
+        is stopped and fails the check as too slow (``slow_nudge`` says why);
+        an infinite loop or a quadratic solution then cannot freeze the
+        notebook. The stop uses a Unix alarm, so it works in the main thread;
+        elsewhere the call runs to its end and is judged by its duration.
         """
         shown = [describe(a, 30) for a in args] + [
             f"{k}={describe(v, 30)}" for k, v in kwargs.items()
@@ -265,8 +347,12 @@ class Exercise:
         self.called = f"{_name_of(fn)}({', '.join(shown)})"
         originals = args
         args = tuple(_copy_arg(a) for a in args)
+        started = time.perf_counter()
         try:
-            result = fn(*args, **kwargs)
+            with _alarm(time_limit):
+                result = fn(*args, **kwargs)
+        except _TimeLimit:
+            raise self._too_slow(time_limit, slow_nudge) from None
         except NotImplementedError:
             raise self._not_attempted() from None
         except Exception as exc:  # noqa: BLE001 - any learner error is reported
@@ -281,13 +367,18 @@ class Exercise:
                 self._called() + [("error", f"{type(exc).__name__}: {exc}{where}")],
                 hint=self.hint,
             ) from None
+        if time_limit is not None and time.perf_counter() - started > time_limit:
+            raise self._too_slow(time_limit, slow_nudge)
         if not may_modify:
             for position, (before, after) in enumerate(zip(originals, args), start=1):
                 if _copyable(before) and not _same(before, after):
+                    name = _parameter_name(fn, position - 1)
+                    copy_how = "clone()" if hasattr(before, "detach") else "copy()"
                     raise self.fail(
-                        f"your function changed its argument #{position} in place",
+                        f"your function changed its argument `{name}` in place",
                         "the inputs left as they were",
-                        "Work on a copy (for example A.astype(float) or A.copy()).",
+                        f"Work on a copy: start with `{name} = {name}.{copy_how}` "
+                        "before changing it.",
                     )
         return result
 
@@ -295,7 +386,7 @@ class Exercise:
     def true(
         self,
         condition: bool,
-        problem: str,
+        problem: str = "the answer does not have the property this check needs",
         nudge: str | None = None,
         *,
         hidden: bool = False,
