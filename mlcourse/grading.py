@@ -651,12 +651,39 @@ def grade_student(task: Task) -> list[Result]:
 # -- the parent process ----------------------------------------------------------
 
 
+DB_DRIVERS = {"postgresql": "the psycopg driver (pip install 'mlcourse[postgres]')"}
+
+
+def check_gradebook_url(db_url: str) -> None:
+    """Fail early and clearly on a gradebook URL that cannot work."""
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    try:
+        engine = sqlalchemy.create_engine(db_url)
+    except ArgumentError as exc:
+        raise GradingError(f"--db {db_url!r} is not a SQLAlchemy database URL: {exc}") from None
+    except ModuleNotFoundError as exc:
+        backend = db_url.split(":", 1)[0].split("+", 1)[0]
+        need = DB_DRIVERS.get(backend, f"the Python driver {exc.name!r}")
+        raise GradingError(f"--db {backend} needs {need}") from None
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise GradingError(f"cannot open the gradebook at {engine.url!r}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
 def _api(db_url: str | None):
     """nbgrader's API on the course config, with the gradebook at ``db_url`` if given."""
     from mlcourse.release import nbgrader_api
 
     api = nbgrader_api()
     if db_url:
+        check_gradebook_url(db_url)
         api.coursedir.db_url = db_url
     return api
 
