@@ -30,13 +30,19 @@ def host_pid(pid, pidns):
     raise RuntimeError(f"no process {pid} in {pidns}")
 
 
-def _line(conn):
+def read_line(conn, timeout=None):
+    """One newline-terminated message (or what came before the peer hung up).
+
+    The zygote uses it too (both sides speak the same line protocol).
+    """
+    conn.settimeout(timeout)
     data = b""
     while not data.endswith(b"\n"):
         chunk = conn.recv(4096)
         if not chunk:
             break
         data += chunk
+    conn.settimeout(None)
     return data
 
 
@@ -45,7 +51,7 @@ def main(argv):
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(socket_path)
     conn.sendall(request.encode() + b"\n")
-    reply = json.loads(_line(conn) or b"{}")
+    reply = json.loads(read_line(conn) or b"{}")
     if "pid" not in reply:
         sys.stderr.write(f"mlcourse zygote refused the kernel: {reply}\n")
         return 1
@@ -55,7 +61,7 @@ def main(argv):
             with open(f"{folder}/cgroup.procs", "w") as handle:
                 handle.write(str(pid))
     conn.sendall(b"go\n")
-    reply = json.loads(_line(conn) or b'{"exit": 1}')
+    reply = json.loads(read_line(conn) or b'{"exit": 1}')
     code = reply.get("exit", 1)
     return code if code >= 0 else 128 - code
 

@@ -49,6 +49,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlcourse._zygote_stub import read_line
+
 STUB = Path(__file__).with_name("_zygote_stub.py")
 ALWAYS = ("ipykernel.kernelapp", "mlcourse.check", "mlcourse.integrity", "matplotlib_inline")
 PR_SET_PDEATHSIG = 1
@@ -174,18 +176,6 @@ def _send(conn: socket.socket, message: dict) -> None:
         conn.sendall((json.dumps(message) + "\n").encode())
 
 
-def _read_line(conn: socket.socket, timeout: float = 30.0) -> bytes:
-    conn.settimeout(timeout)
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    conn.settimeout(None)
-    return data
-
-
 def _mount_points() -> set[str]:
     points = set()
     with contextlib.suppress(OSError), open("/proc/self/mountinfo") as handle:
@@ -306,7 +296,7 @@ def serve(socket_path: str, preload: list[str], scrub: list[str]) -> None:
             if sock is listener:
                 conn, _ = listener.accept()
                 try:
-                    request = json.loads(_read_line(conn) or b"null")
+                    request = json.loads(read_line(conn, timeout=5.0) or b"null")
                 except (OSError, ValueError):
                     conn.close()
                     continue
@@ -335,7 +325,7 @@ def serve(socket_path: str, preload: list[str], scrub: list[str]) -> None:
                 os.close(read_end)
                 _send(conn, {"pid": pid})
                 try:
-                    go = _read_line(conn).strip()
+                    go = read_line(conn, timeout=5.0).strip()
                 except OSError:
                     go = b""
                 if go == b"go":
