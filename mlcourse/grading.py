@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures as cf
+import contextlib
 import copy
 import csv
 import hashlib
@@ -631,19 +632,37 @@ KERNEL_ENV = {
 }
 
 
+@contextlib.contextmanager
+def _environ(updates: dict[str, str]):
+    """Set environment variables for the block, then put the old values back.
+
+    Kernels (and zygotes) inherit them; the process that called the grader
+    (the serial path runs in it) keeps its own environment.
+    """
+    saved = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def grade_student(task: Task) -> list[Result]:
     """Grade every notebook of one student; never raises for the student's faults."""
-    os.environ.update(KERNEL_ENV)  # inherited by the kernels this worker starts
-    os.environ.update(task.env)
     results = []
-    for notebook in task.notebooks:
-        try:
-            results.append(grade_notebook(task, notebook))
-        except Exception as exc:  # noqa: BLE001 - a grader bug: report it, keep going
-            res = Result(task.student, task.assignment, notebook, status="crashed")
-            res.detail = f"grader error: {type(exc).__name__}: {exc}"[:1000]
-            res.executed = None
-            results.append(res)
+    with _environ({**KERNEL_ENV, **task.env}):  # for the kernels this worker starts
+        for notebook in task.notebooks:
+            try:
+                results.append(grade_notebook(task, notebook))
+            except Exception as exc:  # noqa: BLE001 - a grader bug: report it, keep going
+                res = Result(task.student, task.assignment, notebook, status="crashed")
+                res.detail = f"grader error: {type(exc).__name__}: {exc}"[:1000]
+                res.executed = None
+                results.append(res)
     shutil.rmtree(Path(task.work_dir) / task.student, ignore_errors=True)
     return results
 

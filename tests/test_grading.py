@@ -259,3 +259,16 @@ def test_kernels_read_the_course_data_from_the_read_only_cache(env, prefork):
     )
     (res,) = grade(opts)["results"]
     assert (res.status, res.score, res.max_score) == ("graded", 2, 2), res.detail
+
+
+def test_grading_in_this_process_leaves_its_environment_alone(env):
+    import os
+
+    from mlcourse.grading import KERNEL_ENV
+
+    before = {key: os.environ.get(key) for key in KERNEL_ENV}
+    cohort = env / "cohort_serial"
+    make_cohort("ps1", cohort, students=1)
+    db = f"sqlite:///{env / 'serial.db'}"
+    grade(Options("ps1", cohort, env / "out_serial", workers=1, db_url=db))
+    assert {key: os.environ.get(key) for key in KERNEL_ENV} == before
