@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures as cf
-import contextlib
 import copy
 import csv
 import hashlib
@@ -265,7 +264,9 @@ def _zygote(task: Task) -> Zygote | None:
     """This worker's zygote for the task's sandbox and imports (None: spawn kernels)."""
     if not task.preload:
         return None
+    env = _kernel_env(task)
     key = (task.work_dir, task.sandbox, tuple(task.read_only), tuple(task.preload))
+    key += tuple(sorted(env.items()))
 
     def make() -> Zygote:
         slot = f"slot-{os.getpid()}-{threading.get_ident()}"
@@ -274,6 +275,7 @@ def _zygote(task: Task) -> Zygote | None:
             preload=task.preload,
             sandbox=task.sandbox,
             read_only=[Path(p) for p in task.read_only],
+            env=env,
         )
 
     return zygote_for_slot(key, make)
@@ -300,6 +302,7 @@ def _execute(
         read_only=[Path(p) for p in task.read_only],
         cgroup=cgroup,
         zygote=zygote,
+        env=_kernel_env(task),
     )
     client = _CappedClient(
         nb,
@@ -632,37 +635,22 @@ KERNEL_ENV = {
 }
 
 
-@contextlib.contextmanager
-def _environ(updates: dict[str, str]):
-    """Set environment variables for the block, then put the old values back.
-
-    Kernels (and zygotes) inherit them; the process that called the grader
-    (the serial path runs in it) keeps its own environment.
-    """
-    saved = {key: os.environ.get(key) for key in updates}
-    os.environ.update(updates)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _kernel_env(task: Task) -> dict[str, str]:
+    """Environment variables for the task's kernels, on top of the grader's own."""
+    return {**KERNEL_ENV, **task.env}
 
 
 def grade_student(task: Task) -> list[Result]:
     """Grade every notebook of one student; never raises for the student's faults."""
     results = []
-    with _environ({**KERNEL_ENV, **task.env}):  # for the kernels this worker starts
-        for notebook in task.notebooks:
-            try:
-                results.append(grade_notebook(task, notebook))
-            except Exception as exc:  # noqa: BLE001 - a grader bug: report it, keep going
-                res = Result(task.student, task.assignment, notebook, status="crashed")
-                res.detail = f"grader error: {type(exc).__name__}: {exc}"[:1000]
-                res.executed = None
-                results.append(res)
+    for notebook in task.notebooks:
+        try:
+            results.append(grade_notebook(task, notebook))
+        except Exception as exc:  # noqa: BLE001 - a grader bug: report it, keep going
+            res = Result(task.student, task.assignment, notebook, status="crashed")
+            res.detail = f"grader error: {type(exc).__name__}: {exc}"[:1000]
+            res.executed = None
+            results.append(res)
     shutil.rmtree(Path(task.work_dir) / task.student, ignore_errors=True)
     return results
 

@@ -197,6 +197,7 @@ class SandboxSpec:
     read_only: list[Path] = field(default_factory=list)
     cgroup: Cgroup | None = None
     zygote: Zygote | None = None  # fork the kernel from this pre-warmed process
+    env: dict[str, str] = field(default_factory=dict)  # set for the kernel
 
 
 def _python_roots() -> list[Path]:
@@ -306,6 +307,7 @@ class SandboxKernelManager(AsyncKernelManager):
         # (and would flood the grader's terminal).
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
+        kw["env"] = {**kw.get("env", os.environ), **self.spec.env}
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     def format_kernel_cmd(self, extra_arguments=None):

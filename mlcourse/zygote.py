@@ -362,6 +362,7 @@ class Zygote:
     loaded: list[str] = field(default_factory=list)
     pidns: str = ""  # the zygote's pid namespace, to find its kernels' pids from outside
     python: str = sys.executable
+    env: dict[str, str] = field(default_factory=dict)  # set for the zygote and its kernels
 
     @property
     def workdir(self) -> Path:
@@ -393,7 +394,7 @@ class Zygote:
             "--preload",
             ",".join(self.preload),
         ]
-        env = dict(os.environ)
+        env = {**os.environ, **self.env}
         if self.sandbox == "on":
             spec = SandboxSpec(
                 workdir=self.workdir,
@@ -433,9 +434,8 @@ class Zygote:
         return self.process is not None and self.process.poll() is None
 
     def prepare(self, source_dir: Path | None) -> Path:
-        """Empty the slot's folders and copy a student's files into ``work``."""
-        for folder in (self.workdir, self.tmpdir):
-            _scrub([str(folder)])
+        """Empty ``work`` and copy a student's files into it (the zygote empties ``/tmp``)."""
+        _scrub([str(self.workdir)])
         if source_dir is not None:
             shutil.copytree(
                 source_dir,

@@ -36,13 +36,12 @@ def test_imports_of_finds_dotted_and_from_imports():
 @pytest.fixture(scope="module")
 def zygote(tmp_path_factory):
     root = tmp_path_factory.mktemp("zygote")
-    mp = pytest.MonkeyPatch()
-    for key, value in KERNEL_ENV.items():
-        mp.setenv(key, value)
-    z = Zygote(root=root / "slot", preload=["numpy", "mlcourse.check"], sandbox=SANDBOX).start()
+    z = Zygote(
+        root=root / "slot", preload=["numpy", "mlcourse.check"], sandbox=SANDBOX, env=KERNEL_ENV
+    )
+    z.start()
     yield z
     z.stop()
-    mp.undo()
     assert not z.alive()
 
 
@@ -189,3 +188,13 @@ def test_a_zygote_that_cannot_start_falls_back_to_spawned_kernels(tmp_path):
     assert for_slot(("broken",), counting) is None
     assert for_slot(("broken",), counting) is None
     assert len(calls) == 1, "a zygote that failed to start is not retried"
+
+
+def test_kernels_get_the_grading_environment_forked_or_spawned(zygote, tmp_path):
+    """One maths thread and no figure rendering, without touching the grader's own env."""
+    cell = "import os\nprint(os.environ.get('OMP_NUM_THREADS'), os.environ.get('MPLBACKEND'))"
+    assert _run(zygote, cell)[2][0] == ("1 agg", [])
+    nb = new_notebook(cells=[new_code_cell(cell)])
+    status, _, _ = _execute(nb, _task(tmp_path), tmp_path, None)
+    assert status == "graded"
+    assert "".join(o.get("text", "") for o in nb.cells[0].outputs).strip() == "1 agg"

@@ -51,11 +51,12 @@ def forked_floor(assignment: str, imports: str, repeats: int = 5) -> tuple[float
     from mlcourse.sandbox import SandboxSpec, kernel_manager_for, resolve_mode
     from mlcourse.zygote import Zygote, preload_for
 
-    os.environ.update(KERNEL_ENV)
     notebooks = sorted((paths.course_dir() / assignment).glob("*.ipynb"))
     root = Path(tempfile.mkdtemp(prefix="bench-zygote-"))
     start = time.perf_counter()
-    zygote = Zygote(root / "slot", preload_for(notebooks), sandbox=resolve_mode("auto")).start()
+    zygote = Zygote(
+        root / "slot", preload_for(notebooks), sandbox=resolve_mode("auto"), env=KERNEL_ENV
+    ).start()
     t_zygote = time.perf_counter() - start
     spec = SandboxSpec(zygote.workdir, zygote.runtime_dir, mode=zygote.sandbox, zygote=zygote)
     nb = new_notebook(cells=[new_code_cell(f"import {imports}")])
