@@ -35,6 +35,7 @@ c.CourseDirectory.ignore = [
     "__pycache__",
     "feedback",
     "*.mistakes.toml",
+    "*.mutants.json",
 ]
 
 # Restore test cells a student deleted (otherwise they silently score 0).

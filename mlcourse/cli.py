@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -142,11 +143,36 @@ def release(assignment: str | None) -> None:
 )
 @click.option("--budget-seconds", type=float, default=60.0, show_default=True)
 @click.option("--budget-mb", type=float, default=1536.0, show_default=True)
-def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb: float) -> None:
-    """Prove every exercise: the solution passes, the stub fails, mistakes are caught.
+@click.option(
+    "--mutants",
+    "mutant_mode",
+    type=click.Choice(["changed", "all", "off"]),
+    default="changed",
+    show_default=True,
+    help="Mutation testing: 'changed' re-mutates exercises whose record is out of date plus "
+    "a rotating sample of the rest; 'all' re-mutates everything; 'off' skips it.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Write the fresh mutation results to <notebook>.mutants.json (commit them).",
+)
+def check(
+    paths_: tuple[Path, ...],
+    jobs: int,
+    budget_seconds: float,
+    budget_mb: float,
+    mutant_mode: str,
+    record: bool,
+) -> None:
+    """Prove every exercise: the solution passes, the stub fails, mistakes and mutants die.
 
-    PATH is a notebook or a folder (default: the whole course). Exits non-zero
-    on any failure.
+    PATH is a notebook or a folder (default: the whole course). For each
+    notebook it checks the format, that nothing leaks (no run of 10 tokens of
+    a solution or hidden test in what a learner sees), that the solution
+    passes (in the kernel and in the trusted checks), that every mistake and
+    every automatic mutant is caught, that the stub fails, and the budgets.
+    Exits non-zero on any failure.
     """
     from mlcourse.gate import run_gate
     from mlcourse.notebook import NotebookError, source_notebooks
@@ -162,6 +188,7 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
     if not notebooks:
         _fail("no notebooks found in " + ", ".join(map(str, targets)), code=2)
 
+    started = time.perf_counter()
     with Progress(
         TextColumn("[bold]checking"),
         BarColumn(),
@@ -176,7 +203,15 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
         def done(report) -> None:
             progress.update(task, advance=1, description=Path(report.path).name)
 
-        reports = run_gate(notebooks, jobs, budget_seconds, budget_mb, on_done=done)
+        reports = run_gate(
+            notebooks,
+            jobs,
+            budget_seconds,
+            budget_mb,
+            on_done=done,
+            mutant_mode=mutant_mode,
+            record=record,
+        )
 
     table = Table(title="mlcourse check", title_justify="left")
     for col, justify in [
@@ -185,6 +220,9 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
         ("exercises", "right"),
         ("points", "right"),
         ("mistakes caught", "right"),
+        ("mutants killed", "right"),
+        ("kill rate", "right"),
+        ("leaks", "right"),
         ("seconds", "right"),
         ("CPU s", "right"),
         ("peak MB", "right"),
@@ -194,12 +232,20 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
     for r in reports:
         path = Path(r.path)
         shown = path.relative_to(root) if path.is_relative_to(root) else path
+        rate = "-" if r.kill_rate is None else f"{100 * r.kill_rate:.0f}%"
+        killed = f"{r.killed}/{r.mutants - r.equivalent}" if r.mutants else "-"
+        if r.equivalent:
+            killed += f" (+{r.equivalent} eq.)"
+        leaks = str(r.leaks) + (f" (+{r.allowed} allowed)" if r.allowed else "")
         table.add_row(
             str(shown),
             "[green]pass[/]" if r.ok else "[bold red]FAIL[/]",
             str(r.exercises),
             f"{r.points:g}",
             f"{r.caught}/{r.mistakes}",
+            killed,
+            rate,
+            leaks,
             f"{r.seconds:.1f}",
             f"{r.cpu_seconds:.1f}",
             f"{r.peak_mb:.0f}",
@@ -213,9 +259,15 @@ def check(paths_: tuple[Path, ...], jobs: int, budget_seconds: float, budget_mb:
     total_ex = sum(r.exercises for r in reports)
     total_caught = sum(r.caught for r in reports)
     total_mistakes = sum(r.mistakes for r in reports)
+    total_killed = sum(r.killed for r in reports)
+    total_killable = sum(r.mutants - r.equivalent for r in reports)
+    total_leaks = sum(r.leaks for r in reports)
+    mutated = sum(r.mutant_seconds for r in reports)
     console.print(
         f"{len(reports) - len(failed)}/{len(reports)} notebooks pass; {total_ex} exercises; "
-        f"{total_caught}/{total_mistakes} mistakes caught."
+        f"{total_caught}/{total_mistakes} mistakes caught; "
+        f"{total_killed}/{total_killable} mutants killed; leaks {total_leaks}; "
+        f"{time.perf_counter() - started:.0f} s ({mutated:.0f} s of it mutating)."
     )
     sys.exit(1 if failed else 0)
 

@@ -2,23 +2,35 @@
 
 For each source notebook the gate proves, in this order:
 
-1. **hygiene**: no outputs or execution counts, valid nbgrader metadata,
-   unique grade ids, points set, every exercise paired with its test cell and
-   with at least one mistake fixture;
-2. **the solution passes**: the source notebook, hidden tests included, runs
-   top to bottom in a fresh kernel and every cell succeeds;
-3. **every mistake is caught**: in that same kernel, each mistake's code
-   replaces its exercise's solution cell, the cells up to the exercise's test
-   cell run again, and the test cell must fail with a check failure. The
-   solution cell is then run again to restore the state. Re-running only one
-   exercise's cells instead of the whole notebook keeps the gate fast;
-4. **the stub fails**: the student version (made by nbgrader's preprocessors)
-   runs in a fresh kernel with errors allowed. Cells before the first exercise
-   run cleanly, every graded test cell fails, and the only errors are the
-   stubs' ``NotImplementedError``, undefined names and check failures;
-5. **nothing leaks**: no line of a solution or a hidden test appears anywhere
-   in the student version, metadata included;
-6. **budgets**: the solution run stays within the wall-time and peak-memory
+1. **format**: no outputs or execution counts, valid nbgrader metadata,
+   unique grade ids, points set, every exercise paired with its test cell,
+   a one-line visible test (``check("name")``), hidden tests in the course's
+   form, a problem with at least two hint levels in the notebook's checks
+   module (the first level a concept, with no code), an explanation for the
+   worked solution, and at least one mistake fixture;
+2. **nothing leaks** (:mod:`mlcourse.leaks`): no run of ten or more tokens of a
+   solution or a hidden test in anything a learner sees, and no hint that
+   quotes a solution line;
+3. **the solution passes**: the source notebook, hidden tests included, runs
+   top to bottom in a fresh kernel; after each test cell, the same checks run
+   again from this process over the kernel protocol (as the trusted grader
+   runs them) and pass too;
+4. **every mistake is caught**, by the kernel's test cell and by the trusted
+   checks: each mistake replaces its exercise's solution cell, the cells up to
+   the test cell run again, and the test must fail with a check failure. The
+   solution is then restored;
+5. **every mutant is killed** (:mod:`mlcourse.mutants`): automatic small
+   changes to each solution run like mistakes. A mutant that survives must be
+   recorded as equivalent, with the reason. Results are recorded in
+   ``<notebook>.mutants.json``, keyed by a hash of the exercise's cells and
+   checks, so that a run re-mutates only what changed (plus a rotating
+   sample), and fails on a record that no longer matches;
+6. **the stub fails**: the student version (made by nbgrader's
+   preprocessors) runs in a fresh kernel with errors allowed. Cells before the
+   first exercise run cleanly, every graded test cell fails, and the only
+   errors are the stubs' ``NotImplementedError``, undefined names and check
+   failures;
+7. **budgets**: the solution run stays within the wall-time and peak-memory
    budgets (60 s, 1.5 GB by default).
 """
 
@@ -26,8 +38,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import copy
+import datetime
+import hashlib
+import inspect
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,16 +53,17 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
-from mlcourse.check import CHECK_ERRORS
+from mlcourse import leaks, mutants
+from mlcourse.check.outcomes import CHECK_ERRORS
 from mlcourse.notebook import (
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
-    END_HIDDEN,
-    END_SOLUTION,
     CourseNotebook,
     NotebookError,
+    hidden_region,
     is_test,
     parse,
+    solution_bodies,
 )
 from mlcourse.release import ReleaseError, student_version
 
@@ -54,6 +71,12 @@ BUDGET_SECONDS = 60.0
 BUDGET_MB = 1536.0
 CELL_TIMEOUT = 180
 STUB_ERRORS = CHECK_ERRORS | {"NotImplementedError", "NameError"}
+MUTANT_MIN_TIMEOUT = 10.0
+MUTANTS_SUFFIX = ".mutants.json"
+RECORD_FORMAT = 1
+#: Share of up-to-date exercises re-mutated by a default run, to catch drift.
+SAMPLE_SHARE = 0.1
+MUTANT_MODES = ("changed", "all", "off")
 
 _USAGE_PROBE = (
     "import resource as _r\n"
@@ -61,6 +84,31 @@ _USAGE_PROBE = (
     "print(_s.ru_maxrss, _c.ru_maxrss, _s.ru_utime + _s.ru_stime + _c.ru_utime + _c.ru_stime)\n"
     "del _r, _s, _c"
 )
+_CODE_IN_HINT = re.compile(r"`|\w\(|\w\[|[^=!<>]=[^=]|\w\.\w+\(|\*\*|@")
+
+
+@dataclass
+class MutantResult:
+    """What mutation found for one exercise."""
+
+    exercise: str
+    hash: str
+    generated: int = 0
+    killed: int = 0
+    equivalent: int = 0
+    survivors: list[str] = field(default_factory=list)  # keys not killed, not equivalent
+    seconds: float = 0.0
+    fresh: bool = False  # run in this gate run (not read from the record)
+
+    def to_json(self) -> dict:
+        return {
+            "hash": self.hash,
+            "generated": self.generated,
+            "killed": self.killed,
+            "equivalent": self.equivalent,
+            "survivors": self.survivors,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 @dataclass
@@ -75,11 +123,33 @@ class Report:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
+    leaks: int = 0
+    allowed: int = 0
+    mutation: dict[str, MutantResult] = field(default_factory=dict)
+    mutant_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def mutants(self) -> int:
+        return sum(m.generated for m in self.mutation.values())
+
+    @property
+    def killed(self) -> int:
+        return sum(m.killed for m in self.mutation.values())
+
+    @property
+    def equivalent(self) -> int:
+        return sum(m.equivalent for m in self.mutation.values())
+
+    @property
+    def kill_rate(self) -> float | None:
+        """Killed mutants over those that could be killed (equivalents left out)."""
+        killable = self.mutants - self.equivalent
+        return self.killed / killable if killable > 0 else None
 
 
 def _error_of(cell: NotebookNode) -> tuple[str, str] | None:
@@ -88,6 +158,18 @@ def _error_of(cell: NotebookNode) -> tuple[str, str] | None:
         if out.get("output_type") == "error":
             return out.get("ename", "?"), out.get("evalue", "")
     return None
+
+
+def _text_of(cell: NotebookNode) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") == "error":
+            parts.append(str(out.get("evalue", "")))
+        elif "data" in out:
+            parts.append(str(out["data"].get("text/plain", "")))
+    return "".join(parts)
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -103,11 +185,18 @@ class Kernel:
         # nbclient writes each executed cell back into ``self.nb``; keep the
         # original sources so that "run cell i" always means the notebook's cell.
         self.sources = [cell.source for cell in nb.cells]
+        self.timeout = timeout
         self.client = NotebookClient(
             self.nb,
             timeout=timeout,
             kernel_name="python3",
             allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout={
+                "ename": "CellTimeoutError",
+                "evalue": "the cell ran too long and was interrupted",
+                "traceback": ["CellTimeoutError: the cell ran too long and was interrupted"],
+            },
             resources={"metadata": {"path": str(cwd)}},
         )
         self._ctx = None
@@ -118,28 +207,52 @@ class Kernel:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._ctx.__exit__(*exc)
+        try:
+            self._ctx.__exit__(*exc)
+        except Exception:  # noqa: BLE001 - a dead kernel may fail to shut down cleanly
+            pass
 
-    def run(self, index: int, source: str | None = None) -> NotebookNode:
+    def restart(self) -> None:
+        """A fresh kernel in place of this one (after it died or hung)."""
+        self.__exit__(None, None, None)
+        self.client.km = None
+        self.client.kc = None
+        self.__enter__()
+
+    def run(self, index: int, source: str | None = None, timeout: float | None = None):
         """Run cell ``index`` (optionally with other ``source``); return the executed cell."""
         cell = copy.deepcopy(self.nb.cells[index])
         cell.source = self.sources[index] if source is None else source
         if cell.cell_type != "code":
             return cell
-        return self.client.execute_cell(cell, index)
-
-    def run_code(self, source: str) -> NotebookNode:
-        """Run code that is not part of the notebook."""
-        self.nb.cells.append(new_code_cell(source))
+        self.client.timeout = int(timeout) if timeout else self.timeout
         try:
-            return self.client.execute_cell(self.nb.cells[-1], len(self.nb.cells) - 1)
+            return self.client.execute_cell(cell, index)
         finally:
+            self.client.timeout = self.timeout
+
+    def run_code(self, source: str, timeout: float | None = None) -> NotebookNode:
+        """Run code that is not part of the notebook (no history)."""
+        self.nb.cells.append(new_code_cell(source))
+        self.client.timeout = int(timeout) if timeout else self.timeout
+        try:
+            return self.client.execute_cell(
+                self.nb.cells[-1], len(self.nb.cells) - 1, store_history=False
+            )
+        finally:
+            self.client.timeout = self.timeout
             self.nb.cells.pop()
+
+    def printed(self, source: str, timeout: float | None = None) -> str:
+        """What ``source`` printed (the transport of the trusted checks)."""
+        cell = self.run_code(source, timeout)
+        return "".join(
+            o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream"
+        )
 
     def usage(self) -> tuple[float, float]:
         """(peak resident MB, CPU seconds) of the kernel and its finished children."""
-        cell = self.run_code(_USAGE_PROBE)
-        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        text = self.printed(_USAGE_PROBE)
         try:
             own, children, cpu = text.split()
         except ValueError:
@@ -147,21 +260,321 @@ class Kernel:
         return max(int(own), int(children)) / 1024.0, float(cpu)  # ru_maxrss is KiB on Linux
 
 
-def _solution_run(cnb: CourseNotebook, report: Report, budget_s: float, budget_mb: float) -> None:
-    """Proofs 2, 3 and 6: run the solution, then every mistake in the same kernel."""
+# -- the checks module --------------------------------------------------------------
+
+
+def _module_problems(cnb: CourseNotebook, report: Report) -> dict:
+    """Proof 1 (checks module part): a problem per exercise, hints, explanations."""
+    from mlcourse.check.outcomes import AuthoringError
+    from mlcourse.check.problems import problems_of
+
+    stem = cnb.path.stem
+    try:
+        found = problems_of(stem)
+    except ModuleNotFoundError as exc:
+        report.problems.append(f"format: no checks module mlcourse/exercises/{stem}.py ({exc})")
+        return {}
+    except AuthoringError as exc:
+        report.problems.append(f"format: mlcourse/exercises/{stem}.py: {exc}")
+        return {}
+    except Exception as exc:  # noqa: BLE001 - the module does not even import
+        report.problems.append(
+            f"format: mlcourse/exercises/{stem}.py does not import: {type(exc).__name__}: {exc}"
+        )
+        return {}
+    names = {ex.name for ex in cnb.exercises}
+    for name in sorted(names - set(found)):
+        report.problems.append(f"format: exercise {name!r} has no problem in exercises/{stem}.py")
+    for name in sorted(set(found) - names):
+        report.problems.append(f"format: exercises/{stem}.py defines {name!r}, not an exercise here")
+    for name, prob in found.items():
+        if name not in names:
+            continue
+        if _CODE_IN_HINT.search(prob.hints[0]):
+            report.problems.append(
+                f"format: {name}'s first hint must be a concept nudge, with no code: "
+                f"{_short(prob.hints[0], 80)!r}"
+            )
+        if prob.kind == "code" and not cnb.explanations.get(name):
+            report.problems.append(
+                f"format: {name} has no explanation for its worked solution "
+                f"([explain] in {cnb.mistakes_path.name})"
+            )
+    return found
+
+
+# -- leaks ----------------------------------------------------------------------------
+
+
+def _secrets(cnb: CourseNotebook) -> list[leaks.Secret]:
+    secrets = []
+    for ex in cnb.exercises:
+        for body in solution_bodies(cnb.nb.cells[ex.solution_index].source):
+            secrets.append(leaks.Secret(ex.name, "solution", body))
+        hidden = hidden_region(cnb.nb.cells[ex.test_index].source)
+        if hidden.strip():
+            secrets.append(leaks.Secret(ex.name, "hidden test", hidden))
+    return secrets
+
+
+def _leaks(
+    cnb: CourseNotebook,
+    student: NotebookNode,
+    report: Report,
+    found: dict,
+    printed: list[tuple[str, str]],
+) -> None:
+    """Proof 2: no secret run in anything a learner sees."""
+    visible = [(f"student cell {i + 1}", cell.source) for i, cell in enumerate(student.cells)]
+    visible.append(
+        (
+            "student metadata",
+            json.dumps([student.metadata] + [c.metadata for c in student.cells], ensure_ascii=False),
+        )
+    )
+    hints = []
+    stem = cnb.path.stem
+    if found:
+        module = inspect.getsourcefile(next(iter(found.values())).run) or ""
+        try:
+            visible.append((f"exercises/{stem}.py", Path(module).read_text(encoding="utf-8")))
+        except OSError:
+            pass
+        for name, prob in found.items():
+            for level, text in enumerate(prob.hints, start=1):
+                hints.append((name, f"hint {level} of {name}", text))
+                visible.append((f"hint {level} of {name}", text))
+    visible.extend(printed)
+    names = frozenset(ex.name for ex in cnb.exercises)
+    result = leaks.scan(
+        _secrets(cnb),
+        visible,
+        [(a.exercise, a.run) for a in cnb.allows],
+        hints,
+        names=names,
+        solutions_only=frozenset({f"exercises/{stem}.py"}),
+    )
+    report.leaks = len(result.leaks)
+    report.allowed = len(result.allowed)
+    for hit in result.leaks:
+        report.problems.append(f"leak: {hit}")
+    text = json.dumps(student, ensure_ascii=False)
+    for marker in (BEGIN_SOLUTION, BEGIN_HIDDEN):
+        if marker in text:
+            report.problems.append(f"leak: the student version still contains {marker!r}")
+            report.leaks += 1
+
+
+# -- trusted replay -------------------------------------------------------------------
+
+
+def _trusted(kernel: Kernel, cnb: CourseNotebook, ex, hidden: bool = True) -> tuple[bool, str]:
+    """The trusted verdict on exercise ``ex``, against this kernel's current state.
+
+    ``hidden=False`` runs the visible checks only: what a learner would read.
+    """
+    from mlcourse.check.transport import KernelRPC
+    from mlcourse.check.trusted import verdict
+
+    transport = KernelRPC(kernel.printed, default_timeout=CELL_TIMEOUT)
+    source = hidden_region(cnb.nb.cells[ex.test_index].source) if hidden else ""
+    result = verdict(cnb.path.stem, ex.name, source, transport)
+    if result.grader_error:
+        return False, f"grader error: {result.grader_error}"
+    return result.passed, result.message
+
+
+# -- mutation records -----------------------------------------------------------------
+
+
+def records_path(path: Path) -> Path:
+    return path.with_name(path.stem + MUTANTS_SUFFIX)
+
+
+def exercise_hash(cnb: CourseNotebook, ex, found: dict) -> str:
+    """What mutation results depend on: the exercise's cells, checks and equivalents."""
+    digest = hashlib.sha256()
+    digest.update(f"ops={mutants.OPERATORS_VERSION};format={RECORD_FORMAT}\n".encode())
+    for index in range(ex.solution_index, ex.test_index + 1):
+        digest.update(cnb.nb.cells[index].source.encode("utf-8") + b"\0")
+    prob = found.get(ex.name)
+    if prob is not None and prob.run is not None:
+        try:
+            digest.update(inspect.getsource(prob.run).encode("utf-8"))
+        except (OSError, TypeError):
+            digest.update(prob.name.encode())
+        digest.update(json.dumps(prob.hints).encode())
+    for eq in sorted(cnb.equivalents, key=lambda e: e.mutant):
+        if eq.exercise == ex.name:
+            digest.update(f"eq:{eq.mutant}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def load_records(path: Path) -> dict:
+    try:
+        data = json.loads(records_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if data.get("format") != RECORD_FORMAT:
+        return {}
+    return data.get("exercises", {}) if isinstance(data.get("exercises"), dict) else {}
+
+
+def write_records(path: Path, results: dict[str, MutantResult]) -> None:
+    data = {
+        "format": RECORD_FORMAT,
+        "operators": mutants.OPERATORS_VERSION,
+        "note": "Written by `mlcourse check --mutants all --record`; keyed by exercise hash.",
+        "exercises": {name: results[name].to_json() for name in sorted(results)},
+    }
+    target = records_path(path)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _in_sample(notebook: str, exercise: str, share: float) -> bool:
+    """A rotating sample: a different tenth of the exercises each week."""
+    seed = os.environ.get("MLCOURSE_MUTANT_SAMPLE_SEED") or datetime.date.today().strftime("%G-%V")
+    value = int(hashlib.sha256(f"{seed}/{notebook}/{exercise}".encode()).hexdigest()[:8], 16)
+    return value / 0xFFFFFFFF < share
+
+
+# -- the solution run -----------------------------------------------------------------
+
+
+def bound_names(source: str) -> list[str]:
+    """The names a cell binds at its top level (functions, classes, assignments, imports)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name):
+                        names.append(sub.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.extend((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+    return list(dict.fromkeys(names))
+
+
+def _run_exercise(kernel: Kernel, ex, source: str | None, timeout: float | None):
+    """Run an exercise's cells (solution, in between, test): (solution error, test error).
+
+    With other ``source`` (a mistake, a mutant), the names the real solution
+    cell defines are forgotten first, so nothing of the solution lingers.
+    """
+    if source is not None:
+        names = bound_names(kernel.sources[ex.solution_index])
+        if names:
+            kernel.run_code(f"for _n in {names!r}:\n    globals().pop(_n, None)\ndel _n")
+    err = _error_of(kernel.run(ex.solution_index, source, timeout))
+    if err:
+        return err, None
+    for index in range(ex.solution_index + 1, ex.test_index):
+        kernel.run(index, timeout=timeout)
+    out = kernel.run(ex.test_index, timeout=timeout)
+    return None, out
+
+
+def _replay(kernel: Kernel, upto: int) -> None:
+    """Run the notebook's code cells before ``upto`` again (after a restart)."""
+    for index in range(upto):
+        if kernel.nb.cells[index].cell_type == "code":
+            kernel.run(index)
+
+
+def _mutate(
+    kernel: Kernel,
+    cnb: CourseNotebook,
+    ex,
+    baseline: float,
+    expected_hash: str,
+) -> MutantResult:
+    """Run every mutant of one exercise; the kernel holds the solution's state."""
+    started = time.perf_counter()
+    result = MutantResult(ex.name, expected_hash, fresh=True)
+    equivalent = {e.mutant for e in cnb.equivalents if e.exercise == ex.name}
+    generated = mutants.generate(ex.name, cnb.nb.cells[ex.solution_index].source)
+    result.generated = len(generated)
+    timeout = max(MUTANT_MIN_TIMEOUT, 5 * baseline)
+    for mutant in generated:
+        try:
+            sol_err, test_cell = _run_exercise(kernel, ex, mutant.source, timeout)
+            killed = sol_err is not None or _error_of(test_cell) is not None
+        except (DeadKernelError, CellTimeoutError, RuntimeError):
+            killed = True
+            kernel.restart()
+            _replay(kernel, ex.solution_index)
+        if killed:
+            result.killed += 1
+        elif mutant.key in equivalent:
+            result.equivalent += 1
+        else:
+            result.survivors.append(mutant.key)
+        # Restore the solution's state for the next mutant.
+        try:
+            for index in range(ex.solution_index, ex.test_index):
+                kernel.run(index)
+        except (DeadKernelError, CellTimeoutError, RuntimeError):
+            kernel.restart()
+            _replay(kernel, ex.test_index)
+    # The restored solution must pass again, or a mutant left damage behind.
+    if _error_of(kernel.run(ex.test_index)) is not None:
+        kernel.restart()
+        _replay(kernel, ex.test_index + 1)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _solution_run(
+    cnb: CourseNotebook,
+    report: Report,
+    budget_s: float,
+    budget_mb: float,
+    found: dict,
+    mutant_mode: str,
+    printed: list[tuple[str, str]],
+) -> dict[str, MutantResult]:
+    """Proofs 3, 4, 5 and 7: the solution, then every mistake and mutant in the same kernel."""
     cwd = cnb.path.parent
+    fresh: dict[str, MutantResult] = {}
+    baselines: dict[str, float] = {}
+    by_test = {ex.test_index: ex for ex in cnb.exercises}
+    by_solution = {ex.solution_index: ex for ex in cnb.exercises}
     with Kernel(cnb.nb, cwd) as kernel:
         start = time.perf_counter()
+        marks: dict[str, float] = {}
         for index, cell in enumerate(cnb.nb.cells):
             if cell.cell_type != "code":
                 continue
+            if index in by_solution:
+                marks[by_solution[index].name] = time.perf_counter()
             out = kernel.run(index)
             err = _error_of(out)
             if err:
                 report.problems.append(
                     f"solution run: cell {index + 1} raised {err[0]}: {_short(err[1])}"
                 )
-                return
+                return fresh
+            if index in by_test:
+                ex = by_test[index]
+                baselines[ex.name] = time.perf_counter() - marks.get(ex.name, start)
+                if not cnb.legacy:
+                    ok, message = _trusted(kernel, cnb, ex)
+                    if not ok:
+                        report.problems.append(
+                            f"solution run: the trusted checks of {ex.name} fail on the "
+                            f"solution: {_short(message, 300)}"
+                        )
         report.seconds = time.perf_counter() - start
         report.peak_mb, report.cpu_seconds = kernel.usage()
         if report.seconds > budget_s:
@@ -177,17 +590,17 @@ def _solution_run(cnb: CourseNotebook, report: Report, budget_s: float, budget_m
         for mistake in cnb.mistakes:
             ex = cnb.exercise(mistake.exercise)
             label = f"mistake {mistake.exercise}/{mistake.name}"
-            out = kernel.run(ex.solution_index, mistake.code)
-            err = _error_of(out)
+            err, test_cell = _run_exercise(kernel, ex, mistake.code, None)
             if err:
                 report.problems.append(
                     f"{label}: its own code raised {err[0]}: {_short(err[1])} "
                     "(a mistake must run, and be caught by the tests)"
                 )
             else:
-                for index in range(ex.solution_index + 1, ex.test_index):
-                    kernel.run(index)
-                err = _error_of(kernel.run(ex.test_index))
+                err = _error_of(test_cell)
+                if not cnb.legacy:
+                    _, visible_message = _trusted(kernel, cnb, ex, hidden=False)
+                    printed.append((f"{ex.name}'s visible checks on {label}", visible_message))
                 if err is None:
                     report.problems.append(f"{label} NOT caught: the tests pass on it")
                 elif err[0] not in CHECK_ERRORS:
@@ -195,22 +608,119 @@ def _solution_run(cnb: CourseNotebook, report: Report, budget_s: float, budget_m
                         f"{label}: the tests crashed with {err[0]} instead of a check failure"
                     )
                 else:
-                    report.caught += 1
+                    caught = True
+                    if not cnb.legacy:
+                        ok, message = _trusted(kernel, cnb, ex)
+                        if ok:
+                            caught = False
+                            report.problems.append(
+                                f"{label} NOT caught by the trusted checks (the kernel's "
+                                "test failed, the grader's would pass)"
+                            )
+                    report.caught += caught
             # Restore the solution's state for the next mistake.
             for index in range(ex.solution_index, ex.test_index):
                 kernel.run(index)
 
+        if mutant_mode != "off":
+            records = load_records(cnb.path)
+            stem = cnb.path.stem
+            for ex in cnb.exercises:
+                wanted = exercise_hash(cnb, ex, found)
+                old = records.get(ex.name)
+                stale = old is None or old.get("hash") != wanted
+                if (
+                    mutant_mode == "all"
+                    or stale
+                    or _in_sample(stem, ex.name, SAMPLE_SHARE)
+                ):
+                    fresh[ex.name] = _mutate(kernel, cnb, ex, baselines.get(ex.name, 1.0), wanted)
+    return fresh
 
-def _stub_run(cnb: CourseNotebook, student: NotebookNode, report: Report) -> None:
-    """Proof 4: the student version fails every graded test, and nothing else."""
+
+def _mutation_verdict(
+    cnb: CourseNotebook, report: Report, fresh: dict[str, MutantResult], found: dict, record: bool
+) -> None:
+    """Combine fresh results with the record; fail on survivors and stale records."""
+    records = load_records(cnb.path)
+    final: dict[str, MutantResult] = {}
+    for ex in cnb.exercises:
+        wanted = exercise_hash(cnb, ex, found)
+        old = records.get(ex.name)
+        if ex.name in fresh:
+            res = fresh[ex.name]
+            if not record and (old is None or old.get("hash") != wanted):
+                report.problems.append(
+                    f"mutants: the record of {ex.name} is out of date (its cells or checks "
+                    "changed): run `mlcourse check --mutants all --record` and commit "
+                    f"{records_path(cnb.path).name}"
+                )
+            elif not record and old is not None and sorted(old.get("survivors", [])) != sorted(
+                res.survivors
+            ):
+                report.problems.append(
+                    f"mutants: {ex.name}'s fresh results differ from its record"
+                )
+        elif old is not None and old.get("hash") == wanted:
+            res = MutantResult(
+                ex.name,
+                wanted,
+                generated=int(old.get("generated", 0)),
+                killed=int(old.get("killed", 0)),
+                equivalent=int(old.get("equivalent", 0)),
+                survivors=list(old.get("survivors", [])),
+                seconds=float(old.get("seconds", 0.0)),
+            )
+        else:
+            report.problems.append(
+                f"mutants: no up-to-date record for {ex.name}: run "
+                "`mlcourse check --mutants all --record`"
+            )
+            continue
+        final[ex.name] = res
+        for key in res.survivors:
+            report.problems.append(
+                f"mutant of {ex.name} survived: {key} (strengthen the tests, or record it "
+                "as [[equivalent]] with the reason)"
+            )
+    report.mutation = final
+    report.mutant_seconds = sum(m.seconds for m in fresh.values())
+    if fresh and record:
+        names = {ex.name for ex in cnb.exercises}
+        merged = {
+            name: MutantResult(
+                name,
+                str(r.get("hash", "")),
+                int(r.get("generated", 0)),
+                int(r.get("killed", 0)),
+                int(r.get("equivalent", 0)),
+                list(r.get("survivors", [])),
+                float(r.get("seconds", 0.0)),
+            )
+            for name, r in records.items()
+            if name in names
+        }
+        merged.update(final)
+        write_records(cnb.path, merged)
+
+
+# -- the stub run ---------------------------------------------------------------------
+
+
+def _stub_run(
+    cnb: CourseNotebook, student: NotebookNode, report: Report, printed: list[tuple[str, str]]
+) -> None:
+    """Proof 6: the student version fails every graded test, and nothing else."""
     first = cnb.first_exercise_index
     with Kernel(student, cnb.path.parent) as kernel:
         for index, cell in enumerate(student.cells):
             if cell.cell_type != "code":
                 continue
-            err = _error_of(kernel.run(index))
+            out = kernel.run(index)
+            err = _error_of(out)
             where = f"student version, cell {index + 1}"
             if is_test(cell):
+                printed.append((f"output of {where}", _text_of(out)))
                 grade_id = cell.metadata["nbgrader"]["grade_id"]
                 if err is None:
                     report.problems.append(
@@ -230,50 +740,21 @@ def _stub_run(cnb: CourseNotebook, student: NotebookNode, report: Report) -> Non
                     report.problems.append(f"{where} raised {err[0]}: {_short(err[1])}")
 
 
-def _secret_lines(cnb: CourseNotebook) -> set[str]:
-    """Lines of solution and hidden-test regions that appear nowhere else."""
-    secret: set[str] = set()
-    public: set[str] = set()
-    for cell in cnb.nb.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            stripped = line.strip()
-            if BEGIN_SOLUTION in line or BEGIN_HIDDEN in line:
-                inside = True
-                continue
-            if END_SOLUTION in line or END_HIDDEN in line:
-                inside = False
-                continue
-            if len(stripped) < 8 or stripped.startswith("#"):
-                continue
-            (secret if inside else public).add(stripped)
-    return secret - public
-
-
-def _leaks(cnb: CourseNotebook, student: NotebookNode, report: Report) -> None:
-    """Proof 5: the student version carries no solution or hidden-test line.
-
-    A secret line leaks when a line of a released cell is that line, or when
-    it appears inside the released metadata (notebook or cells).
-    """
-    released_lines = set()
-    for cell in student.cells:
-        released_lines.update(line.strip() for line in cell.source.splitlines())
-    metadata = json.dumps(
-        [student.metadata] + [cell.metadata for cell in student.cells], ensure_ascii=False
-    )
-    for line in sorted(_secret_lines(cnb)):
-        escaped = json.dumps(line, ensure_ascii=False)[1:-1]
-        if line in released_lines or escaped in metadata:
-            report.problems.append(f"leak: the student version contains {_short(line, 80)!r}")
-    text = json.dumps(student, ensure_ascii=False)
-    for marker in (BEGIN_SOLUTION, BEGIN_HIDDEN):
-        if marker in text:
-            report.problems.append(f"leak: the student version still contains {marker!r}")
+def _legacy_leaks(cnb: CourseNotebook, student: NotebookNode, report: Report) -> None:
+    """The earlier notebooks' leak check (whole lines), until they are converted."""
+    names = frozenset(ex.name for ex in cnb.exercises)
+    visible = [(f"student cell {i + 1}", cell.source) for i, cell in enumerate(student.cells)]
+    result = leaks.scan(_secrets(cnb), visible, [(a.exercise, a.run) for a in cnb.allows], names=names)
+    report.leaks = len(result.leaks)
+    report.allowed = len(result.allowed)
 
 
 def check_notebook(
-    path: Path, budget_s: float = BUDGET_SECONDS, budget_mb: float = BUDGET_MB
+    path: Path,
+    budget_s: float = BUDGET_SECONDS,
+    budget_mb: float = BUDGET_MB,
+    mutant_mode: str = "changed",
+    record: bool = False,
 ) -> Report:
     """Run every proof on one source notebook."""
     path = Path(path)
@@ -292,20 +773,44 @@ def check_notebook(
     except ReleaseError as exc:
         report.problems.append(f"release: {exc}")
         return report
+    found = {} if cnb.legacy else _module_problems(cnb, report)
+    if cnb.legacy:
+        report.problems.append(
+            "format: this notebook still uses check.exercise (convert it to check(\"name\") "
+            "with a checks module; see course/AUTHORING.md)"
+        )
+    printed: list[tuple[str, str]] = []
     try:
-        _leaks(cnb, student, report)
-        _solution_run(cnb, report, budget_s, budget_mb)
-        _stub_run(cnb, student, report)
+        fresh = _solution_run(
+            cnb,
+            report,
+            budget_s,
+            budget_mb,
+            found,
+            "off" if cnb.legacy else mutant_mode,
+            printed,
+        )
+        _stub_run(cnb, student, report, printed)
     except CellTimeoutError as exc:
         report.problems.append(f"a cell timed out after {CELL_TIMEOUT} s: {_short(exc, 200)}")
+        fresh = {}
     except DeadKernelError as exc:
         report.problems.append(f"the kernel died: {_short(exc, 200)}")
+        fresh = {}
+    if cnb.legacy:
+        _legacy_leaks(cnb, student, report)
+    else:
+        _leaks(cnb, student, report, found, printed)
+        ran = not any(p.startswith(("solution run: cell", "the kernel died", "a cell timed out"))
+                      for p in report.problems)
+        if mutant_mode != "off" and ran:
+            _mutation_verdict(cnb, report, fresh, found, record)
     return report
 
 
 def _kernel_env() -> None:
     """Make relative paths in the environment absolute: kernels run in other folders."""
-    for var in ("MLCOURSE_DATA_MIRROR", "MLCOURSE_CACHE"):
+    for var in ("MLCOURSE_DATA_MIRROR", "MLCOURSE_CACHE", "MLCOURSE_EXERCISES_PATH"):
         value = os.environ.get(var)
         if value and "://" not in value and not os.path.isabs(value):
             os.environ[var] = os.path.abspath(value)
@@ -317,22 +822,27 @@ def run_gate(
     budget_s: float = BUDGET_SECONDS,
     budget_mb: float = BUDGET_MB,
     on_done=None,
+    mutant_mode: str = "changed",
+    record: bool = False,
 ) -> list[Report]:
     """Check notebooks, ``jobs`` at a time; ``on_done(report)`` after each one."""
+    if mutant_mode not in MUTANT_MODES:
+        raise ValueError(f"mutant_mode must be one of {MUTANT_MODES}")
     _kernel_env()
     # Kernels running side by side must not each start a thread per core.
     threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, threads)
     reports: dict[Path, Report] = {}
+    args = (budget_s, budget_mb, mutant_mode, record)
     if jobs <= 1:
         for nb in notebooks:
-            reports[nb] = check_notebook(nb, budget_s, budget_mb)
+            reports[nb] = check_notebook(nb, *args)
             if on_done:
                 on_done(reports[nb])
     else:
         with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(check_notebook, nb, budget_s, budget_mb): nb for nb in notebooks}
+            futures = {pool.submit(check_notebook, nb, *args): nb for nb in notebooks}
             for future in cf.as_completed(futures):
                 nb = futures[future]
                 try:

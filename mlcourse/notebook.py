@@ -7,17 +7,24 @@ An *exercise* is a pair of nbgrader cells in a source notebook:
   ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the release replaces it
   with ``raise NotImplementedError()``;
 * a **test cell** (``grade: true``, ``locked: true``, points set) whose
-  ``grade_id`` is ``test_<name>``. It opens ``check.exercise(...)``, runs
-  visible checks, then hidden tests between ``### BEGIN HIDDEN TESTS`` and
-  ``### END HIDDEN TESTS``.
+  ``grade_id`` is ``test_<name>``. Its visible part is one line,
+  ``check("<name>")``; its hidden part, between ``### BEGIN HIDDEN TESTS``
+  and ``### END HIDDEN TESTS``, holds only ``@check.hidden("<name>")``
+  functions and quiz keys (``check.key(...)``).
 
-Mistake fixtures live beside the notebook in ``<stem>.mistakes.toml``: each
-``[[mistake]]`` names its ``exercise``, a short ``name``, a ``why`` and the
-``code`` that replaces the solution cell. See :func:`load_mistakes`.
+The author's file beside the notebook, ``<stem>.mistakes.toml``, holds what
+the gate needs and learners never see:
+
+* ``[[mistake]]``: a plausible wrong answer (``exercise``, ``name``, ``why``,
+  and the ``code`` that replaces the solution cell);
+* ``[explain]``: the short explanation shown with each worked solution;
+* ``[[equivalent]]``: a mutant that cannot be killed, with the reason;
+* ``[[allow]]``: a run of solution tokens the task must state, with the reason.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -59,6 +66,24 @@ class Mistake:
 
 
 @dataclass
+class Equivalent:
+    """A mutant recorded as equivalent to the solution (no test can kill it)."""
+
+    exercise: str
+    mutant: str
+    why: str
+
+
+@dataclass
+class Allow:
+    """A run of secret tokens that the visible text may contain, with the reason."""
+
+    exercise: str
+    run: str
+    why: str
+
+
+@dataclass
 class CourseNotebook:
     """A parsed source notebook: its cells, exercises and mistakes."""
 
@@ -67,6 +92,10 @@ class CourseNotebook:
     exercises: list[ExerciseCells] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    explanations: dict[str, str] = field(default_factory=dict)
+    equivalents: list[Equivalent] = field(default_factory=list)
+    allows: list[Allow] = field(default_factory=list)
+    legacy: bool = False  # test cells still use check.exercise (the earlier format)
 
     @property
     def mistakes_path(self) -> Path:
@@ -129,14 +158,86 @@ def is_test(cell: NotebookNode) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
 
 
-def load_mistakes(path: Path) -> list[Mistake]:
-    """Parse a ``.mistakes.toml`` file; a missing file means no mistakes."""
+def split_regions(source: str, begin: str, end: str) -> tuple[list[str], list[str]]:
+    """(lines outside, lines inside) the ``begin``/``end`` marker regions of a cell."""
+    outside: list[str] = []
+    inside: list[str] = []
+    within = False
+    for line in source.splitlines():
+        if begin in line:
+            within = True
+            continue
+        if end in line:
+            within = False
+            continue
+        (inside if within else outside).append(line)
+    return outside, inside
+
+
+def hidden_region(source: str) -> str:
+    """The hidden-test code of a test cell, dedented."""
+    import textwrap
+
+    return textwrap.dedent("\n".join(split_regions(source, BEGIN_HIDDEN, END_HIDDEN)[1]))
+
+
+def visible_region(source: str) -> str:
+    return "\n".join(split_regions(source, BEGIN_HIDDEN, END_HIDDEN)[0])
+
+
+def solution_text(source: str) -> str:
+    """A solution cell as the worked solution shows it: the markers removed."""
+    lines = [
+        line
+        for line in source.splitlines()
+        if BEGIN_SOLUTION not in line and END_SOLUTION not in line
+    ]
+    return "\n".join(lines).strip("\n")
+
+
+def solution_bodies(source: str) -> list[str]:
+    """The code between the solution markers of a cell (one string per region)."""
+    bodies: list[str] = []
+    current: list[str] | None = None
+    for line in source.splitlines():
+        if BEGIN_SOLUTION in line:
+            current = []
+            continue
+        if END_SOLUTION in line:
+            if current is not None:
+                bodies.append("\n".join(current))
+            current = None
+            continue
+        if current is not None:
+            current.append(line)
+    return bodies
+
+
+def load_author_file(path: Path) -> dict:
+    """The parsed ``.mistakes.toml`` (an empty dict if there is none)."""
     if not path.exists():
-        return []
+        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise NotebookError(f"{path}: malformed TOML: {exc}") from None
+
+
+def _entries(data: dict, table: str, keys: tuple[str, ...], path: Path) -> list[dict]:
+    out = []
+    for i, entry in enumerate(data.get(table, []), start=1):
+        if not isinstance(entry, dict):
+            raise NotebookError(f"{path}: [[{table}]] #{i} is not a table")
+        missing = [k for k in keys if not entry.get(k)]
+        if missing:
+            raise NotebookError(f"{path}: [[{table}]] #{i} lacks {', '.join(missing)}")
+        out.append({k: str(entry[k]) for k in keys})
+    return out
+
+
+def load_mistakes(path: Path) -> list[Mistake]:
+    """Parse a ``.mistakes.toml`` file; a missing file means no mistakes."""
+    data = load_author_file(path)
     mistakes = []
     for i, entry in enumerate(data.get("mistake", []), start=1):
         missing = [k for k in ("exercise", "name", "why", "code") if not entry.get(k)]
@@ -227,7 +328,33 @@ def parse(path: Path) -> CourseNotebook:
     course_nb.exercises.sort(key=lambda ex: ex.solution_index)
 
     course_nb.mistakes = load_mistakes(course_nb.mistakes_path)
+    author = load_author_file(course_nb.mistakes_path)
+    explain = author.get("explain", {})
+    if not isinstance(explain, dict):
+        problems.append(f"{course_nb.mistakes_path.name}: [explain] must be a table")
+        explain = {}
+    course_nb.explanations = {str(k): str(v).strip() for k, v in explain.items()}
+    course_nb.equivalents = [
+        Equivalent(**e)
+        for e in _entries(author, "equivalent", ("exercise", "mutant", "why"), course_nb.mistakes_path)
+    ]
+    course_nb.allows = [
+        Allow(**e) for e in _entries(author, "allow", ("exercise", "run", "why"), course_nb.mistakes_path)
+    ]
     names = {ex.name for ex in course_nb.exercises}
+    course_nb.legacy = any(
+        "check.exercise(" in nb.cells[ex.test_index].source for ex in course_nb.exercises
+    )
+    if not course_nb.legacy:
+        for ex in course_nb.exercises:
+            problems.extend(_test_cell_problems(ex.name, nb.cells[ex.test_index].source))
+    for table, entries in (("equivalent", course_nb.equivalents), ("allow", course_nb.allows)):
+        for entry in entries:
+            if entry.exercise not in names:
+                problems.append(f"[[{table}]] targets unknown exercise {entry.exercise!r}")
+    for name in course_nb.explanations:
+        if name not in names:
+            problems.append(f"[explain] names unknown exercise {name!r}")
     for mistake in course_nb.mistakes:
         if mistake.exercise not in names:
             problems.append(
@@ -239,6 +366,66 @@ def parse(path: Path) -> CourseNotebook:
             f"exercise {name!r} has no mistake fixture in {course_nb.mistakes_path.name}"
         )
     return course_nb
+
+
+def _is_check_call(node: ast.AST, attr: str | None, name: str) -> bool:
+    """``check(name)`` (attr None) or ``check.<attr>(name, ...)``."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    func = node.func
+    if attr is None:
+        ok = isinstance(func, ast.Name) and func.id == "check"
+    else:
+        ok = (
+            isinstance(func, ast.Attribute)
+            and func.attr == attr
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "check"
+        )
+    first = node.args[0]
+    return ok and isinstance(first, ast.Constant) and first.value == name
+
+
+def _test_cell_problems(name: str, source: str) -> list[str]:
+    """What is wrong with a test cell in the course's format (empty: nothing)."""
+    where = f"test cell of {name!r}"
+    problems = []
+    visible = [
+        line.strip()
+        for line in visible_region(source).splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    if visible != [f'check("{name}")']:
+        problems.append(
+            f"{where}: its visible part must be exactly one line, check(\"{name}\") "
+            f"(the checks live in mlcourse/exercises/); found {len(visible)} line(s)"
+        )
+    hidden = hidden_region(source)
+    if not hidden.strip():
+        return problems
+    try:
+        tree = ast.parse(hidden)
+    except SyntaxError as exc:
+        return problems + [f"{where}: hidden tests do not parse: {exc.msg} (line {exc.lineno})"]
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            decorators = node.decorator_list
+            if len(decorators) != 1 or not _is_check_call(decorators[0], "hidden", name):
+                problems.append(
+                    f"{where}: hidden function {node.name!r} needs the one decorator "
+                    f'@check.hidden("{name}")'
+                )
+            args = node.args
+            if len(args.args) != 1 or args.defaults or args.vararg or args.kwonlyargs:
+                problems.append(f"{where}: hidden function {node.name!r} takes exactly one argument, t")
+        elif isinstance(node, ast.Expr) and _is_check_call(node.value, "key", name):
+            continue
+        else:
+            problems.append(
+                f"{where}: hidden tests hold only @check.hidden(\"{name}\") functions and "
+                f"check.key(\"{name}\", ...) lines, not {type(node).__name__} (line {node.lineno})"
+            )
+    return problems
 
 
 def source_notebooks(paths: list[Path]) -> list[Path]:
