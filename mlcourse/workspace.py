@@ -127,4 +127,28 @@ def sync(workspace: Path, files: dict[str, bytes] | None = None) -> SyncReport:
                 report.kept_with_update.append(rel)
     payload = json.dumps({"files": manifest}, indent=1, sort_keys=True).encode()
     atomic_write(workspace / MANIFEST, payload)
+    write_reveal(workspace)
     return report
+
+
+def write_reveal(workspace: Path, course: Path | None = None) -> list[str]:
+    """Write the worked solutions and quiz keys for self-study into the workspace.
+
+    One ``.mlcourse/reveal/<stem>.json`` per notebook with exercises (see
+    :mod:`mlcourse.check.reveal`); never part of a release. Returns the stems.
+    """
+    from mlcourse.check import reveal
+    from mlcourse.notebook import parse
+
+    course = course or paths.course_dir()
+    written = []
+    for src in sorted(course.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in src.parts:
+            continue
+        cnb = parse(src)
+        if not cnb.exercises or cnb.legacy:
+            continue
+        data = json.dumps(reveal.build(cnb), indent=1, ensure_ascii=False).encode("utf-8")
+        atomic_write(reveal.store_path(workspace, src.stem), data)
+        written.append(src.stem)
+    return written

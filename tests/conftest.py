@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -37,11 +38,29 @@ SOLUTION = """def double(x):
     return 2 * x
     ### END SOLUTION"""
 
-TESTS = """with check.exercise("double", hint="Multiply by two.") as ex:
-    ex.equal(ex.call(double, 3), 6, wrong={"That adds two instead.": 5})
-    ### BEGIN HIDDEN TESTS
-    ex.equal(ex.call(double, -7), -14, hidden=True, case="a negative number")
-    ### END HIDDEN TESTS"""
+TESTS = """check("double")
+### BEGIN HIDDEN TESTS
+@check.hidden("double")
+def _(t):
+    t.equal(t.call("double", -7), -14, case="a negative number")
+### END HIDDEN TESTS"""
+
+#: The checks module of the test notebooks (written as mlcourse/exercises/<stem>.py
+#: into a folder on MLCOURSE_EXERCISES_PATH).
+CHECKS = """from mlcourse.check import problem
+
+
+@problem("double", hints=("Doubling a number adds it to itself.", "Multiply the input by two."))
+def _double(t):
+    t.equal(t.call("double", 3), 6, wrong={"That adds two instead.": 5})
+"""
+
+SQUARE_CHECKS = """
+
+@problem("square", hints=("A square is a number times itself.", "Multiply x by x."))
+def _square(t):
+    t.equal(t.call("square", 3), 9, wrong={"You doubled it.": 6})
+"""
 
 MISTAKES = """[[mistake]]
 exercise = "double"
@@ -51,7 +70,36 @@ code = '''
 def double(x):
     return x + 2
 '''
+
+[explain]
+double = "Doubling is multiplication by two."
 """
+
+
+#: Where the test notebooks' checks modules go (kernels find them through the env).
+TEST_EXERCISES = Path(tempfile.gettempdir()) / f"mlcourse-test-exercises-{os.getpid()}"
+
+
+def use_checks(folder: Path, stems: list[str], text: str = CHECKS) -> Path:
+    """Write the test checks module for each notebook stem and put ``folder`` on the path."""
+    import mlcourse.exercises
+    from mlcourse.check import problems
+
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem in stems:
+        (folder / f"{stem}.py").write_text(text)
+        sys.modules.pop(f"mlcourse.exercises.{stem}", None)  # a fresh import next time
+        problems._REGISTRY.pop(stem, None)
+    paths = [p for p in os.environ.get("MLCOURSE_EXERCISES_PATH", "").split(os.pathsep) if p]
+    if str(folder) not in paths:
+        paths.append(str(folder))
+    os.environ["MLCOURSE_EXERCISES_PATH"] = os.pathsep.join(paths)
+    if str(folder) not in mlcourse.exercises.__path__:
+        mlcourse.exercises.__path__.append(str(folder))
+    problems.index.cache_clear()
+    return folder
 
 
 def build_notebook(
@@ -82,6 +130,7 @@ def build_notebook(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     nbformat.write(nb, path)
+    use_checks(TEST_EXERCISES, [path.stem])
     if mistakes is not None:
         path.with_name(path.stem + ".mistakes.toml").write_text(mistakes)
     return path
@@ -93,7 +142,7 @@ def tiny(tmp_path) -> Path:
 
 
 ALPHA_MISTAKES = (
-    MISTAKES
+    MISTAKES.replace('double = "Doubling is multiplication by two."', 'double = "Times two."\nsquare = "x times x."')
     + """
 [[mistake]]
 exercise = "square"
@@ -111,11 +160,12 @@ SQUARE = """def square(x):
     return x * x
     ### END SOLUTION"""
 
-SQUARE_TESTS = """with check.exercise("square", hint="x times x.") as ex:
-    ex.equal(ex.call(square, 3), 9, wrong={"You doubled it.": 6})
-    ### BEGIN HIDDEN TESTS
-    ex.equal(ex.call(square, -4), 16, hidden=True, case="a negative number")
-    ### END HIDDEN TESTS"""
+SQUARE_TESTS = """check("square")
+### BEGIN HIDDEN TESTS
+@check.hidden("square")
+def _(t):
+    t.equal(t.call("square", -4), 16, case="a negative number")
+### END HIDDEN TESTS"""
 
 
 def build_course(root: Path) -> Path:
@@ -131,5 +181,6 @@ def build_course(root: Path) -> Path:
         )
     )
     nbformat.write(nb, alpha)
+    use_checks(TEST_EXERCISES, ["alpha"], CHECKS + SQUARE_CHECKS)
     build_notebook(folder, "beta.ipynb")
     return root / "course"
