@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from mlcourse.notebook import BEGIN_SOLUTION, END_SOLUTION
 
 #: Bump when the operators change: every record is then out of date.
-OPERATORS_VERSION = 1
+OPERATORS_VERSION = 2
 
 _COMPARE = {
     ast.Lt: ast.LtE,
@@ -427,9 +427,10 @@ def generate(exercise: str, source: str) -> list[Mutant]:
             # A leaf is described by the expression around it ("U.shape[0]", not "0").
             context = None
             if isinstance(target, _LEAVES):
-                up = _parents(clone).get(id(target), (None,))[0]
-                if isinstance(up, ast.keyword):
-                    up = _parents(clone).get(id(up), (None,))[0]
+                clone_parents = _parents(clone)
+                up = clone_parents.get(id(target), (None,))[0]
+                while isinstance(up, ast.keyword | ast.Slice | ast.Tuple):
+                    up = clone_parents.get(id(up), (None,))[0]
                 if isinstance(up, ast.expr):
                     context = up
             before = _text(context if context is not None else target)

@@ -551,8 +551,10 @@ class Tester:
 
 def _equal(got: Any, expected: Any) -> bool:
     """Exact equality that also compares kinds (1 != 1.0 != True; lists vs tuples)."""
-    if isinstance(expected, bool) or isinstance(got, bool | np.bool_):
-        return type(got) in (bool, np.bool_) and bool(got) == expected
+    if isinstance(expected, bool | np.bool_):
+        return type(got) in (bool, np.bool_) and bool(got) == bool(expected)
+    if isinstance(got, bool | np.bool_):
+        return False
     if isinstance(expected, int):
         return isinstance(got, int | np.integer) and not isinstance(got, bool) and got == expected
     if isinstance(expected, float):
