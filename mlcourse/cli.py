@@ -380,6 +380,25 @@ def data_verify(name: str | None) -> None:
     help="Fork each notebook's fresh kernel from a sandboxed process that has already "
     "imported the assignment's libraries (--no-prefork starts every kernel from scratch).",
 )
+@click.option(
+    "--due",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="Due date (UTC). Submissions whose nbgrader timestamp.txt is later are late.",
+)
+@click.option(
+    "--late-penalty",
+    type=click.FloatRange(0, 100),
+    default=0.0,
+    show_default=True,
+    help="Percent of the score lost per started day late (with --due).",
+)
+@click.option(
+    "--export",
+    "exports",
+    type=click.Choice(["canvas", "gradescope", "csv"]),
+    multiple=True,
+    help="Also write export-<kind>.csv in that gradebook's import format (repeatable).",
+)
 def grade(
     assignment,
     submissions,
@@ -393,19 +412,29 @@ def grade(
     force,
     dask_address,
     prefork,
+    due,
+    late_penalty,
+    exports,
 ) -> None:
-    """Autograde a cohort: sandboxed, parallel, tamper-resistant.
+    """Autograde a cohort: sandboxed, parallel, with verdicts decided outside the kernels.
 
+    SUBMISSIONS must be in nbgrader's layout, DIR/<student>/<ASSIGNMENT>/<notebook>.ipynb.
     Every notebook gets a verdict (graded, timeout, crashed, invalid, missing,
-    flagged). Writes grades.csv, feedback/<student>/<ASSIGNMENT>/<nb>.html and
-    report.html/.png to --out. Exit code 0 when every submission got a verdict.
+    flagged, grader-error). Writes grades.csv, feedback/<student>/<ASSIGNMENT>/<nb>.html
+    and report.html/.png to --out. Exit code 0 when every submission got a
+    verdict; 1 when the grader itself failed on any; 2 for bad input.
+
+    \b
+    Threat model:
     """
     import warnings
+    from datetime import UTC
 
     from rich.progress import TimeRemainingColumn
 
-    from mlcourse.grading import GradingError, Options
+    from mlcourse.grading import GradingError, Options, Status
     from mlcourse.grading import grade as run_grade
+    from mlcourse.grading.intake import students as find_students
 
     # nbgrader's gradebook warns about its own session handling when a
     # submission is replaced; the grader checks the gradebook itself.
@@ -425,15 +454,18 @@ def grade(
         force=force,
         dask=dask_address,
         prefork=prefork,
+        due=due.replace(tzinfo=UTC) if due else None,
+        late_penalty=late_penalty / 100.0,
+        exports=tuple(exports),
     )
     try:
-        from mlcourse.grading import _students, check_gradebook_url
+        from mlcourse.grading import check_gradebook_url
 
-        total = len(_students(submissions))
+        total = len(find_students(submissions, assignment, []))
         if db_url:
             check_gradebook_url(db_url)
     except GradingError as exc:
-        _fail(str(exc), code=2)
+        _fail(str(exc), code=exc.code)
     try:
         with Progress(
             TextColumn("[bold]grading"),
@@ -452,26 +484,53 @@ def grade(
 
             summary = run_grade(opts, on_student=done)
             progress.update(task, completed=total)
-    except (GradingError, RuntimeError, ValueError) as exc:
+    except GradingError as exc:
+        _fail(str(exc), code=exc.code)
+    except (RuntimeError, ValueError) as exc:
         _fail(str(exc), code=1)
-    if summary["sandbox"] != "on":
+    if summary.grader_errors:
+        console.print(
+            f"[bold red]GRADER ERRORS: {len(summary.grader_errors)} notebook(s) were not "
+            "graded because the grader itself failed[/] (not the students' fault); "
+            "they are graded again on the next run. First: "
+            + summary.grader_errors[0].detail,
+            highlight=False,
+        )
+    if summary.sandbox != "on":
         console.print(
             "[bold red]WARNING: no sandbox.[/] Student code ran with full permissions: it could "
             "read the course sources and the gradebook and use the network."
         )
     else:
-        console.print("sandbox: bubblewrap (no network, course and gradebook invisible)")
+        console.print(
+            "sandbox: bubblewrap (no network, course and gradebook invisible); "
+            "verdicts decided outside the kernels"
+        )
     from collections import Counter
 
-    counts = Counter(r.status for r in summary["results"])
+    counts = Counter(r.status for r in summary.results)
     console.print(
-        f"{len(summary['results'])} notebooks: "
+        f"{len(summary.results)} notebooks: "
         + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        + f"; graded now {summary['graded_now']} students, skipped {len(summary['skipped'])} "
-        f"(already graded; --force re-grades) in {summary['seconds']:.1f} s"
+        + f"; graded now {summary.graded_now} students, skipped {len(summary.skipped)} "
+        f"(already graded; --force re-grades) in {summary.seconds:.1f} s"
     )
-    console.print(f"wrote {out / 'grades.csv'}, {out / 'report.html'}, {out / 'feedback'}/")
-    sys.exit(1 if summary["grader_failures"] else 0)
+    if summary.late:
+        console.print(f"{len(summary.late)} late notebook(s); see the report")
+    wrote = [out / "grades.csv", out / "report.html", out / "feedback"]
+    wrote += list(summary.exports.values())
+    console.print("wrote " + ", ".join(str(p) for p in wrote))
+    del Status
+    sys.exit(1 if summary.grader_errors else 0)
+
+
+def _threat_model_help() -> None:
+    from mlcourse.grading import THREAT_MODEL
+
+    grade.help = (grade.help or "") + "\n\n\b\n" + THREAT_MODEL
+
+
+_threat_model_help()
 
 
 @main.command("demo-cohort")

@@ -39,9 +39,130 @@ HOSTILE = {
     "network": "opens a network socket in the first exercise",
     "huge_output": "prints 60 MB, then correct work",
     "kills_processes": "sends SIGKILL to every process it can see, in the first exercise",
+    # Attacks on where the verdict is decided (issue: grades an instructor can trust)
+    "custom_exc": "an IPython exception handler that swallows every error, and the stub",
+    "ast_rewrite": "an AST transformer that rewrites later cells and forges the checks' answers",
+    "clears_outputs": "a post_run_cell hook that clears outputs and prints a pass, and the stub",
+    "wrapped_stdout": "sys.stdout wrapped to rewrite what the checks print, and a wrong answer",
+    "forged_guard": "prints the old integrity guard's tag first and rebinds its name",
+    "lying_answer": "returns an object that reads the expected value from the checker's frames",
+    "symlink_notebook": "the notebook is a symbolic link to the course's source",
+    "symlink_data": "a data file is a symbolic link to the course's source",
+    "plants_startup": "plants IPython startup files, a .pth file and writes into /dev and the "
+    "runtime folder, to harm the next student in the slot",
+    "leaks_hidden": "raises an error whose text is every source line and frame the kernel holds",
+    "duplicated_cells": "honest work, with an answer cell and a test cell duplicated by copy "
+    "and paste",
 }
 # Cases that would harm the machine if graded without the sandbox.
-NEEDS_SANDBOX = {"kills_processes"}
+NEEDS_SANDBOX = {"kills_processes", "plants_startup"}
+
+_FORGE = """import ast, base64, json
+
+
+class _Forge(ast.NodeTransformer):
+    # Rewrites the grader's requests (any `.serve(payload, nonce)` call) into a
+    # forged answer, and every `check(...)` into nothing.
+    def visit_Call(self, node):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "serve" and len(node.args) == 2:
+            fake = base64.b64encode(json.dumps({"value": 6}).encode()).decode()
+            text = ast.BinOp(node.args[1], ast.Add(), ast.Constant(fake))
+            return ast.Call(ast.Name("print", ast.Load()), [text], [])
+        if isinstance(func, ast.Name) and func.id == "check":
+            return ast.Constant(None)
+        return self.generic_visit(node)
+
+
+get_ipython().ast_transformers.append(_Forge())
+"""
+
+_LIAR = """import sys
+import numpy as np
+
+
+class _Liar:
+    # Pretends to be whatever the checker expects, by reading its frames.
+    shape = ()
+    dtype = np.dtype(float)
+
+    def _steal(self):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for name in ("expected", "exp", "want", "value"):
+                if name in frame.f_locals:
+                    return frame.f_locals[name]
+            frame = frame.f_back
+        return 0
+
+    def __array__(self, *args, **kwargs):
+        return np.asarray(self._steal(), dtype=float)
+
+    def __eq__(self, other):
+        return True
+
+    def __float__(self):
+        return float(self._steal())
+
+    def __int__(self):
+        return int(self._steal())
+
+    def __index__(self):
+        return int(self._steal())
+
+
+"""
+
+_PLANT = r"""import glob, os, pathlib, sys
+
+_evil = (
+    "get_ipython().events.register('post_run_cell', "
+    "lambda *a: get_ipython().user_ns.update(double=lambda x: 0, square=lambda x: 0))\n"
+)
+for _base in {os.path.expanduser("~"), "/tmp", os.environ.get("IPYTHONDIR", "/tmp/.ipython")}:
+    for _dir in (pathlib.Path(_base) / ".ipython" / "profile_default" / "startup",
+                 pathlib.Path(_base) / "profile_default" / "startup"):
+        try:
+            _dir.mkdir(parents=True, exist_ok=True)
+            (_dir / "00-evil.py").write_text(_evil)
+            for _p in (_dir, _dir.parent, _dir.parent.parent):
+                os.chmod(_p, 0o555)
+        except OSError:
+            pass
+_site = pathlib.Path(os.path.expanduser("~")) / ".local/lib/python3.11/site-packages"
+try:
+    _site.mkdir(parents=True, exist_ok=True)
+    (_site / "evil.pth").write_text("import os; os._exit(3)\n")
+    os.chmod(_site, 0o555)
+except OSError:
+    pass
+for _target in ["/dev/evil"] + [a for a in sys.argv if a.endswith(".json")]:
+    try:
+        with open(_target, "a") as _fh:
+            _fh.write("{}")
+    except OSError:
+        pass
+for _conn in glob.glob(os.path.join(os.path.dirname(next((a for a in sys.argv if a.endswith(".json")), "/x/x")), "*")):
+    try:
+        os.unlink(_conn)
+    except OSError:
+        pass
+"""
+
+_LEAK = """import linecache, sys
+
+
+def _everything():
+    texts = ["".join(v[2]) for v in list(linecache.cache.values()) if len(v) > 2]
+    texts += list(get_ipython().user_ns.get("In", []))
+    frame = sys._getframe(1)
+    while frame is not None:
+        texts.append(repr(frame.f_locals)[:3000])
+        frame = frame.f_back
+    raise ValueError("\\n".join(texts))
+
+
+"""
 
 
 def _solution_code(source: str) -> str:
@@ -147,6 +268,53 @@ def hostile_notebook(kind: str, sub: Submissions, course_file: Path) -> Notebook
         if kind in ("reads_course", "kills_processes"):
             return sub.build({**answers, first: prefix[kind]})
         return sub.build({**answers, first: prefix[kind] + answers[first]})
+    if kind == "custom_exc":
+        handler = (
+            "get_ipython().set_custom_exc((BaseException,), "
+            "lambda shell, etype, value, tb, tb_offset=None: None)\n"
+        )
+        return sub.build({**answers, first: handler + "raise NotImplementedError()\n"})
+    if kind == "ast_rewrite":
+        return sub.build({**answers, first: _FORGE + f"def {first}(x):\n    return None\n"})
+    if kind == "clears_outputs":
+        hook = (
+            "from IPython.display import clear_output\n"
+            "def _hide(result):\n    clear_output()\n    print('✅ passed')\n"
+            "get_ipython().events.register('post_run_cell', _hide)\n"
+        )
+        return sub.build({**answers, first: hook + "raise NotImplementedError()\n"})
+    if kind == "wrapped_stdout":
+        mistake = next(m for m in sub.course_nb.mistakes if m.exercise == first)
+        wrap = (
+            "import sys\n"
+            "class _Rewrite:\n"
+            "    def __init__(self, inner):\n        self.inner = inner\n"
+            "    def write(self, text):\n"
+            "        return self.inner.write(text.replace('incorrect', 'correct'))\n"
+            "    def __getattr__(self, name):\n        return getattr(self.inner, name)\n"
+            "sys.stdout = _Rewrite(sys.stdout)\n"
+        )
+        return sub.build({**answers, first: wrap + mistake.code})
+    if kind == "forged_guard":
+        mistake = next(m for m in sub.course_nb.mistakes if m.exercise == first)
+        forge = (
+            "print('__mlcourse_integrity__[]')\n"
+            "__mlcourse_guard__ = lambda namespace: print('__mlcourse_integrity__[]')\n"
+        )
+        return sub.build({**answers, first: forge + mistake.code})
+    if kind == "lying_answer":
+        return sub.build({**answers, first: _LIAR + f"def {first}(x):\n    return _Liar()\n"})
+    if kind == "plants_startup":
+        return sub.build({**answers, first: answers[first] + "\n\n" + _PLANT})
+    if kind == "leaks_hidden":
+        return sub.build({**answers, first: _LEAK + f"def {first}(x):\n    _everything()\n"})
+    if kind == "duplicated_cells":
+        nb = sub.correct()
+        sol = copy.deepcopy(nb.cells[sub.first.solution_index])
+        test = copy.deepcopy(nb.cells[sub.first.test_index])
+        nb.cells.insert(sub.first.test_index + 1, test)
+        nb.cells.insert(sub.first.solution_index + 1, sol)
+        return nb
     if kind == "monkeypatch":
         mistake = next(m for m in sub.course_nb.mistakes if m.exercise == first)
         patch = (
@@ -219,7 +387,12 @@ def make_cohort(
             (out / student / assignment).mkdir(parents=True, exist_ok=True)
             for index, sub in enumerate(subs):
                 path = out / student / assignment / sub.name
-                if index == 0:
+                if kind == "symlink_notebook" and index == 0:
+                    path.symlink_to(sources[0].resolve())
+                    continue
+                if kind == "symlink_data" and index == 0:
+                    (path.parent / "data.csv").symlink_to(sources[0].resolve())
+                if index == 0 and kind not in ("symlink_data", "symlink_notebook"):
                     made = hostile_notebook(kind, sub, sources[0])
                 else:
                     made = sub.correct()

@@ -76,6 +76,8 @@ class NotebookProgress:
     last_check: float | None = None  # time of the latest check run in this notebook
     last_saved: float | None = None  # mtime, only if the learner changed the file
     readable: bool = True
+    hints: dict[str, int] = field(default_factory=dict)  # exercise -> highest hint level seen
+    solutions_viewed: list[str] = field(default_factory=list)  # worked solutions revealed
 
     @property
     def name(self) -> str:
@@ -274,35 +276,29 @@ def _course_notebooks(workspace: Path, manifest: dict[str, str]) -> list[str]:
     return sorted(found, key=paths.plan_key)
 
 
-def read_log(workspace: Path) -> list[dict[str, Any]]:
-    """The check outcomes recorded in the workspace, oldest first; bad lines skipped."""
-    path = Path(workspace) / MLCOURSE_DIR / PROGRESS_FILE
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
+def read_log(workspace: Path, kinds: tuple[str, ...] = ("check",)) -> list[dict[str, Any]]:
+    """The events recorded in the workspace (checks by default), oldest first.
+
+    The format is :mod:`mlcourse.check.events`'s, read by its own reader.
+    """
+    from mlcourse.check import events
+
     records = []
-    for order, line in enumerate(lines):
-        try:
-            entry = json.loads(line)
-            stamp = float(entry["time"])
-            exercise = str(entry["exercise"])
-            outcome = str(entry["outcome"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            continue  # a torn or foreign line: progress is a courtesy, never a crash
-        if not math.isfinite(stamp) or outcome not in OUTCOMES:
+    for event in events.read(Path(workspace)):
+        if event.kind.value not in kinds:
             continue
         records.append(
             {
-                "time": stamp,
-                "folder": str(entry.get("folder") or "").strip("/"),
-                "notebook": str(entry.get("notebook") or ""),
-                "exercise": exercise,
-                "outcome": outcome,
-                "order": order,
+                "time": event.time,
+                "folder": event.folder,
+                "notebook": event.notebook,
+                "exercise": event.exercise,
+                "kind": event.kind.value,
+                "outcome": event.outcome.value if event.outcome else None,
+                "level": event.level,
+                "order": event.order,
             }
         )
-    records.sort(key=lambda r: (r["time"], r["order"]))
     return records
 
 
@@ -354,8 +350,8 @@ def progress_report(workspace: Path | str) -> ProgressReport:
         by_folder.setdefault("" if parent == "." else parent, []).append(nb)
 
     report = ProgressReport(workspace=workspace, phases=[])
-    records = read_log(workspace)
-    report.records = len(records)
+    records = read_log(workspace, kinds=("check", "hint", "solution"))
+    report.records = sum(1 for r in records if r["kind"] == "check")
     for rec in records:
         target = notebooks.get(rec["notebook"]) if rec["notebook"] else None
         if target is None or rec["exercise"] not in target.exercises:
@@ -366,7 +362,14 @@ def progress_report(workspace: Path | str) -> ProgressReport:
             candidates = [nb for nb in by_folder.get(folder, []) if rec["exercise"] in nb.exercises]
             target = candidates[0] if len(candidates) == 1 else None
         if target is None:
-            report.unmatched += 1
+            report.unmatched += rec["kind"] == "check"
+            continue
+        if rec["kind"] == "hint":
+            target.hints[rec["exercise"]] = max(target.hints.get(rec["exercise"], 0), rec["level"])
+            continue
+        if rec["kind"] == "solution":
+            if rec["exercise"] not in target.solutions_viewed:
+                target.solutions_viewed.append(rec["exercise"])
             continue
         target.latest[rec["exercise"]] = rec["outcome"]  # records are in time order
         target.last_check = rec["time"]
@@ -424,6 +427,7 @@ def render_table(report: ProgressReport):
     table.add_column("months", justify="center")
     table.add_column("passed", justify="right")
     table.add_column("done")
+    table.add_column("solutions seen", justify="right")
     table.add_column("last worked on")
     now = report.generated
     for phase in report.phases:
@@ -433,21 +437,28 @@ def render_table(report: ProgressReport):
             f"{start}-{end}",
             f"[bold]{phase.passed}/{phase.total}[/]",
             _bar(phase.fraction) if phase.total else "",
+            str(sum(len(nb.solutions_viewed) for nb in phase.notebooks) or ""),
             _when(phase.last_worked, now) if phase.notebooks else "",
         )
         if not phase.notebooks:
-            table.add_row("  [dim]no notebooks yet[/]", "", "", "", "")
+            table.add_row("  [dim]no notebooks yet[/]", "", "", "", "", "")
         for nb in phase.notebooks:
             table.add_row(
                 f"  {nb.name}" + ("" if nb.readable else " [red](unreadable)[/]"),
                 "",
                 f"{len(nb.passed)}/{nb.total}",
                 _bar(nb.fraction),
+                str(len(nb.solutions_viewed) or ""),
                 _when(nb.last_worked, now),
             )
     for nb in report.other:
         table.add_row(
-            nb.path, "", f"{len(nb.passed)}/{nb.total}", _bar(nb.fraction), _when(nb.last_worked)
+            nb.path,
+            "",
+            f"{len(nb.passed)}/{nb.total}",
+            _bar(nb.fraction),
+            str(len(nb.solutions_viewed) or ""),
+            _when(nb.last_worked),
         )
     return table
 

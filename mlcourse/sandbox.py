@@ -3,23 +3,31 @@
 Two layers, each used when the machine allows it:
 
 * **bubblewrap** (``bwrap``): the kernel sees a private ``/tmp``, no network,
-  the Python installation read-only, the data cache read-only, and exactly one
-  writable folder: the student's own submission copy. Course sources, the
-  gradebook and other students' files are simply not there. It has its own
-  process namespace (the grader and other kernels are invisible, so they
-  cannot be signalled) and no capabilities, even when grading runs as root.
+  the Python installation read-only (exactly the folders its own Python
+  imports from, found by asking that Python), the data cache read-only, a
+  read-only ``/dev`` with the usual device nodes (and a private
+  ``/dev/shm``), its runtime folder (connection file) read-only, and two
+  writable folders: the student's own submission copy and a folder for the
+  kernel's sockets. Course sources, the gradebook and other students' files
+  are simply not there. It has its own process namespace (the grader and
+  other kernels are invisible, so they cannot be signalled) and no
+  capabilities, even when grading runs as root. Python's user site, startup
+  files and IPython profiles are off.
 * **cgroups** (v1 or v2, when writable): a process-count limit (``pids.max``)
   that holds even for root, where ``RLIMIT_NPROC`` is ignored, and a memory
   limit. Without cgroups, ``prlimit --as`` caps the address space instead.
 
 :class:`SandboxKernelManager` is a Jupyter kernel manager that wraps the
-kernel's command line; nbclient uses it like any other. With a zygote
-(:mod:`mlcourse.zygote`), the command asks the sandboxed zygote for a forked
-kernel instead of starting Python afresh.
+kernel's command line; nbclient uses it like any other. With a *launcher*
+(the zygote of :mod:`mlcourse.zygote`, which imports this module, never the
+reverse), the command asks the sandboxed zygote for a forked kernel instead
+of starting Python afresh.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import signal
@@ -28,14 +36,30 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from jupyter_client.manager import AsyncKernelManager
 
-if TYPE_CHECKING:
-    from mlcourse.zygote import Zygote
-
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+#: Environment for every sandboxed process: no user site, no bytecode writes.
+SANDBOX_ENV = {
+    "HOME": "/tmp",
+    "MPLCONFIGDIR": "/tmp",
+    "TMPDIR": "/tmp",
+    "IPYTHONDIR": "/tmp/.ipython",
+    "PYTHONNOUSERSITE": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
+
+
+class KernelLauncher(Protocol):
+    """Something that starts kernels in its own way (the zygote)."""
+
+    def kernel_command(self, kernel_cmd: list[str], cgroup_dirs: list[Path], limits) -> list[str]:
+        ...
 
 
 def _read(path: Path) -> str | None:
@@ -191,22 +215,77 @@ class SandboxSpec:
     """Everything the wrapper needs to know about one kernel."""
 
     workdir: Path
-    runtime_dir: Path
+    runtime_dir: Path  # the connection file: read-only inside
+    ipc_dir: Path | None = None  # the kernel's sockets: writable inside (default: runtime_dir)
     mode: str = "off"  # "on" (bubblewrap) or "off"
     limits: Limits = field(default_factory=Limits)
     read_only: list[Path] = field(default_factory=list)
     cgroup: Cgroup | None = None
-    zygote: Zygote | None = None  # fork the kernel from this pre-warmed process
+    zygote: KernelLauncher | None = None  # fork the kernel from this pre-warmed process
     env: dict[str, str] = field(default_factory=dict)  # set for the kernel
+    python: str = os.path.abspath(sys.executable)
+
+    @property
+    def sockets(self) -> Path:
+        return self.ipc_dir or self.runtime_dir
 
 
-def _python_roots() -> list[Path]:
-    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    roots.add(Path(sys.executable).resolve().parent.parent)
-    import mlcourse
+_ROOTS_PROBE = """
+import json, sys
+found = {"prefix": [sys.prefix, sys.base_prefix, sys.exec_prefix], "path": sys.path}
+try:
+    import mlcourse, mlcourse.exercises
+    found["mlcourse"] = mlcourse.__file__
+    found["exercises"] = list(mlcourse.exercises.__path__)
+except Exception as exc:
+    found["error"] = repr(exc)
+print(json.dumps(found))
+"""
 
-    roots.add(Path(mlcourse.__file__).resolve().parent)
+
+@functools.lru_cache(maxsize=8)
+def _probe(python: str, env_items: tuple) -> dict:
+    env = {**os.environ, **dict(env_items)}
+    env.pop("PYTHONSTARTUP", None)
+    try:
+        out = subprocess.run(
+            [python, "-c", _ROOTS_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd="/",
+        ).stdout
+        return json.loads(out.strip().splitlines()[-1])
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        return {}
+
+
+def python_roots(python: str = sys.executable, env: dict | None = None) -> list[Path]:
+    """The folders ``python`` imports from (with ``env``), as that Python resolves them.
+
+    The grading process may have imported ``mlcourse`` from another checkout
+    than the one the kernel's Python resolves; the sandbox must show the
+    kernel's. Only the package folders are shown, never the checkout around
+    them (which holds the course's solutions).
+    """
+    found = _probe(python, tuple(sorted((env or {}).items())))
+    roots = {Path(python).resolve().parent.parent}
+    for prefix in found.get("prefix", [sys.prefix, sys.base_prefix]):
+        roots.add(Path(prefix).resolve())
+    if found.get("mlcourse"):
+        roots.add(Path(found["mlcourse"]).resolve().parent)
+    for folder in found.get("exercises", []):
+        roots.add(Path(folder).resolve())
     return sorted(roots)
+
+
+def kernel_import_error(python: str = sys.executable, env: dict | None = None) -> str | None:
+    """Why the kernel's Python cannot import the course package, or None."""
+    found = _probe(python, tuple(sorted((env or {}).items())))
+    if not found:
+        return f"{python} did not start"
+    return found.get("error")
 
 
 def bwrap_command(spec: SandboxSpec, cmd: list[str], as_pid_1: bool = False) -> list[str]:
@@ -243,20 +322,19 @@ def bwrap_command(spec: SandboxSpec, cmd: list[str], as_pid_1: bool = False) -> 
             args += ["--symlink", os.readlink(target), str(target)]
         elif target.is_dir():
             args += ["--ro-bind", str(target), str(target)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for root in _python_roots() + [Path(p).resolve() for p in spec.read_only]:
+    # A read-only /dev with the usual device nodes, and a private /dev/shm.
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
+    args += ["--tmpfs", "/tmp"]
+    roots = python_roots(spec.python, spec.env) + [Path(p).resolve() for p in spec.read_only]
+    for root in roots:
         if root.exists():
             args += ["--ro-bind", str(root), str(root)]
-    args += ["--bind", str(spec.runtime_dir), str(spec.runtime_dir)]
+    args += ["--ro-bind", str(spec.runtime_dir), str(spec.runtime_dir)]
+    if spec.sockets != spec.runtime_dir:
+        args += ["--bind", str(spec.sockets), str(spec.sockets)]
     args += ["--bind", str(spec.workdir), str(spec.workdir)]
     args += ["--chdir", str(spec.workdir)]
-    for key, value in {
-        "HOME": "/tmp",
-        "MPLCONFIGDIR": "/tmp",
-        "TMPDIR": "/tmp",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }.items():
+    for key, value in SANDBOX_ENV.items():
         args += ["--setenv", key, value]
     # ipykernel would watch this pid, which its own pid namespace cannot see,
     # and quit at once; --die-with-parent does that job here.
@@ -296,18 +374,25 @@ class SandboxKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         runtime = self.spec.runtime_dir
         runtime.mkdir(parents=True, exist_ok=True)
+        self.spec.sockets.mkdir(parents=True, exist_ok=True)
         # The kernel has no shared loopback inside the sandbox: talk over
-        # unix sockets in a folder both sides see, at one absolute path.
+        # unix sockets in a folder both sides see, at one absolute path. The
+        # connection file sits in the runtime folder, read-only inside.
         self.transport = "ipc"
-        self.ip = str(runtime / f"k{uuid.uuid4().hex[:8]}")
-        self.connection_file = str(runtime / f"kernel-{uuid.uuid4().hex[:8]}.json")
+        self.ip = str(self.spec.sockets / f"k{uuid.uuid4().hex[:12]}")
+        self.connection_file = str(runtime / f"kernel-{uuid.uuid4().hex[:12]}.json")
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # What a graded kernel prints outside the notebook is nobody's business
         # (and would flood the grader's terminal).
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
-        kw["env"] = {**kw.get("env", os.environ), **self.spec.env}
+        env = {**kw.get("env", os.environ), **self.spec.env}
+        if self.spec.mode == "on":
+            env.update(SANDBOX_ENV)
+        env.pop("PYTHONSTARTUP", None)
+        env["PYTHONNOUSERSITE"] = "1"
+        kw["env"] = env
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     def format_kernel_cmd(self, extra_arguments=None):

@@ -22,10 +22,17 @@ imports are the same for every student, so a *zygote* does them once:
 
 One zygote serves one grading slot (a worker process or thread), whose
 notebooks run one after another in one fixed folder, the slot's ``work``
-folder: the student's files, and the only writable place besides the
-sandbox's private ``/tmp``. Both are emptied before each notebook. Orphans a
-kernel leaves behind are re-parented to the zygote (it is a child
-sub-reaper) and killed before the next kernel starts.
+folder: the student's files. The writable places (``work``, the sandbox's
+private ``/tmp`` and ``/dev/shm``, and ``ipc`` for the kernels' sockets) are
+emptied before each notebook, and checked to be empty: a slot that cannot be
+cleaned (a student made a folder read-only, say) is never reused; the grader
+starts a fresh zygote instead. The slot's ``run`` folder (the zygote's socket,
+the kernels' connection files) is read-only inside the sandbox: the zygote's
+listening socket is made outside and handed over as a file descriptor.
+Each kernel gets a fresh, private IPython folder, so no startup file or
+profile survives from one student to the next. Orphans a kernel leaves
+behind are re-parented to the zygote (it is a child sub-reaper) and killed
+before the next kernel starts.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ from pathlib import Path
 from mlcourse._zygote_stub import read_line
 
 STUB = Path(__file__).with_name("_zygote_stub.py")
-ALWAYS = ("ipykernel.kernelapp", "mlcourse.check", "mlcourse.integrity", "matplotlib_inline")
+ALWAYS = ("ipykernel.kernelapp", "mlcourse.check", "mlcourse.check.learner", "matplotlib_inline")
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -144,6 +151,14 @@ def _run_kernel(request: dict, go: int) -> None:
             os._exit(1)
         os.close(go)
         os.chdir(request.get("cwd") or os.getcwd())
+        # A fresh, private IPython folder: no startup file or profile of an
+        # earlier kernel can run here.
+        import tempfile
+
+        private = tempfile.mkdtemp(prefix="ipython-", dir=os.environ.get("TMPDIR") or "/tmp")
+        os.environ["IPYTHONDIR"] = private
+        os.environ["MPLCONFIGDIR"] = private
+        os.environ.pop("PYTHONSTARTUP", None)
         _reseed()
         launcher = importlib.util.find_spec("ipykernel_launcher")
         sys.argv = [launcher.origin if launcher else "ipykernel_launcher", *request["argv"]]
@@ -186,14 +201,33 @@ def _mount_points() -> set[str]:
     return points
 
 
-def _scrub(folders: list[str]) -> None:
-    """Empty these folders, leaving mount points (the sandbox's binds) and their parents."""
+def _scrub(folders: list[str]) -> list[str]:
+    """Empty these folders (mount points and their parents stay); return what is left.
+
+    Folders the student made read-only are made writable again first (their
+    owner may always do that). Anything that still cannot be removed is
+    returned, so that the slot is not reused.
+    """
     mounts = _mount_points()
 
     def holds_mount(path: str) -> bool:
         return any(m == path or m.startswith(path.rstrip("/") + "/") for m in mounts)
 
+    def unlock(path: str) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700, follow_symlinks=False)
+
+    def remove_tree(path: str) -> None:
+        for root, dirs, files in os.walk(path, topdown=True, followlinks=False):
+            unlock(root)
+            for name in dirs:
+                full = os.path.join(root, name)
+                if not os.path.islink(full):
+                    unlock(full)
+        shutil.rmtree(path, ignore_errors=True)
+
     def empty(folder: str) -> None:
+        unlock(folder) if folder not in mounts else None
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -203,16 +237,26 @@ def _scrub(folders: list[str]) -> None:
                 if entry.path not in mounts and entry.is_dir(follow_symlinks=False):
                     empty(entry.path)
             elif entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
+                remove_tree(entry.path)
             else:
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
+    left: list[str] = []
     for folder in folders:
+        with contextlib.suppress(OSError):
+            if folder in mounts or folder == "/tmp":
+                os.chmod(folder, 0o1777)
         empty(folder)
+        try:
+            rest = [e.path for e in os.scandir(folder) if not holds_mount(e.path)]
+        except OSError as exc:
+            rest = [f"{folder} ({exc.strerror})"]
+        left.extend(rest)
+    return left
 
 
-def serve(socket_path: str, preload: list[str], scrub: list[str]) -> None:
+def serve(socket_path: str, preload: list[str], scrub: list[str], listen_fd: int = -1) -> None:
     """The zygote's main loop."""
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # no zygote outlives its grader
     # In the sandbox the zygote is its namespace's init, which a kernel cannot
@@ -237,11 +281,14 @@ def serve(socket_path: str, preload: list[str], scrub: list[str]) -> None:
             sys.modules["matplotlib.font_manager"].findfont("DejaVu Sans")
     _libc().prctl(PR_SET_CHILD_SUBREAPER, 1)
 
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(socket_path)
-    listener.bind(socket_path)
-    listener.listen(8)
+    if listen_fd >= 0:  # made outside: the runtime folder is read-only in here
+        listener = socket.socket(fileno=listen_fd)
+    else:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(socket_path)
+        listener.bind(socket_path)
+        listener.listen(8)
     pidns = os.readlink("/proc/self/ns/pid")
     status = {"ready": True, "pidns": pidns, "loaded": loaded, "failed": failed}
     print(json.dumps(status), flush=True)
@@ -300,6 +347,13 @@ def serve(socket_path: str, preload: list[str], scrub: list[str]) -> None:
                 except (OSError, ValueError):
                     conn.close()
                     continue
+                if isinstance(request, dict) and request.get("scrub"):
+                    settle()
+                    kill_orphans()
+                    left = _scrub(scrub) if not kernels else ["a kernel is still running"]
+                    _send(conn, {"clean": not left, "left": left[:5]})
+                    conn.close()
+                    continue
                 if not isinstance(request, dict) or "argv" not in request:
                     _send(conn, {"error": "bad request"})
                     conn.close()
@@ -312,7 +366,10 @@ def serve(socket_path: str, preload: list[str], scrub: list[str]) -> None:
                     conn.close()
                     continue
                 kill_orphans()
-                _scrub(scrub)
+                if _scrub(scrub):
+                    _send(conn, {"error": "dirty"})  # fail closed: never a dirty slot
+                    conn.close()
+                    continue
                 read_end, write_end = os.pipe()
                 pid = os.fork()
                 if pid == 0:
@@ -360,8 +417,9 @@ class Zygote:
     read_only: list[Path] = field(default_factory=list)
     process: subprocess.Popen | None = None
     loaded: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     pidns: str = ""  # the zygote's pid namespace, to find its kernels' pids from outside
-    python: str = sys.executable
+    python: str = os.path.abspath(sys.executable)
     env: dict[str, str] = field(default_factory=dict)  # set for the zygote and its kernels
 
     @property
@@ -377,30 +435,46 @@ class Zygote:
         return self.root / "run"
 
     @property
+    def ipc_dir(self) -> Path:
+        return self.root / "ipc"
+
+    @property
     def socket_path(self) -> Path:
         return self.runtime_dir / "zygote.sock"
 
     def start(self, timeout: float = 180.0) -> Zygote:
         from mlcourse.sandbox import SandboxSpec, bwrap_command
 
-        for folder in (self.workdir, self.tmpdir, self.runtime_dir):
+        for folder in (self.workdir, self.tmpdir, self.runtime_dir, self.ipc_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.socket_path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.socket_path))
+        listener.listen(8)
         cmd = [
             self.python,
             "-m",
             "mlcourse.zygote",
             "--socket",
             str(self.socket_path),
+            "--listen-fd",
+            str(listener.fileno()),
             "--preload",
             ",".join(self.preload),
         ]
         env = {**os.environ, **self.env}
+        env.pop("PYTHONSTARTUP", None)
+        env["PYTHONNOUSERSITE"] = "1"
         if self.sandbox == "on":
             spec = SandboxSpec(
                 workdir=self.workdir,
                 runtime_dir=self.runtime_dir,
+                ipc_dir=self.ipc_dir,
                 mode="on",
                 read_only=self.read_only,
+                env=self.env,
+                python=self.python,
             )
             cmd = bwrap_command(
                 spec, [*cmd, "--scrub", "/tmp", "--scrub", "/dev/shm"], as_pid_1=True
@@ -409,15 +483,19 @@ class Zygote:
             tmp = str(self.tmpdir)
             env.update(HOME=tmp, MPLCONFIGDIR=tmp, TMPDIR=tmp)
             cmd += ["--scrub", str(self.tmpdir)]
-        self.process = subprocess.Popen(
-            cmd,
-            cwd=self.workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                cmd,
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                pass_fds=(listener.fileno(),),
+            )
+        finally:
+            listener.close()
         line = _readline_with_timeout(self.process, timeout)
         try:
             status = json.loads(line)
@@ -427,22 +505,39 @@ class Zygote:
             self.stop()
             raise RuntimeError("the grading zygote did not start")
         self.loaded = status.get("loaded", [])
+        self.failed = status.get("failed", [])
         self.pidns = status.get("pidns", "")
         return self
+
+    def ask(self, request: dict, timeout: float = 30.0) -> dict:
+        """One request over the zygote's socket (outside the sandbox)."""
+        from mlcourse._zygote_stub import read_line as _read
+
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.settimeout(timeout)
+            conn.connect(str(self.socket_path))
+            conn.sendall((json.dumps(request) + "\n").encode())
+            return json.loads(_read(conn, timeout=timeout) or b"{}")
+        except (OSError, ValueError):
+            return {}
+        finally:
+            conn.close()
+
+    def clean(self) -> bool:
+        """Empty the slot (inside: /tmp, /dev/shm; outside: work, ipc); True if all is gone."""
+        if not self.alive():
+            return False
+        answer = self.ask({"scrub": True})
+        outside = _scrub([str(self.workdir), str(self.ipc_dir)])
+        return bool(answer.get("clean")) and not outside
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def prepare(self, source_dir: Path | None) -> Path:
-        """Empty ``work`` and copy a student's files into it (the zygote empties ``/tmp``)."""
-        _scrub([str(self.workdir)])
-        if source_dir is not None:
-            shutil.copytree(
-                source_dir,
-                self.workdir,
-                dirs_exist_ok=True,
-                ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
-            )
+    def prepare(self, files: dict[str, bytes]) -> Path:
+        """Write a student's files into the (clean) ``work`` folder; return it."""
+        write_files(self.workdir, files)
         return self.workdir
 
     def kernel_command(self, kernel_cmd: list[str], cgroup_dirs: list[Path], limits) -> list[str]:
@@ -469,6 +564,21 @@ class Zygote:
                 self.process.stdout.close()
             self.process = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write a submission's regular files below ``folder`` (never through a link)."""
+    root = folder.resolve()
+    for rel, data in files.items():
+        if rel.endswith(".ipynb") and "/" not in rel:
+            continue  # the notebooks themselves run from the grader, not from disk
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root) or target == root:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
 
 
 def _readline_with_timeout(process: subprocess.Popen, timeout: float) -> str:
@@ -509,6 +619,17 @@ def for_slot(key: tuple, make) -> Zygote | None:
     return zygote
 
 
+def discard(key: tuple) -> None:
+    """Stop this thread's zygote for ``key`` (a dirty slot); the next use starts afresh."""
+    cache = getattr(_local, "zygotes", None) or {}
+    zygote = cache.pop(key, None)
+    if zygote:
+        zygote.stop()
+        with _lock:
+            if zygote in _all:
+                _all.remove(zygote)
+
+
 def stop_all() -> None:
     """Stop every zygote this process started (the parent calls it after grading)."""
     with _lock:
@@ -525,8 +646,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--socket", required=True)
     parser.add_argument("--preload", default="")
     parser.add_argument("--scrub", action="append", default=[])
+    parser.add_argument("--listen-fd", type=int, default=-1)
     args = parser.parse_args(argv)
-    serve(args.socket, [m for m in args.preload.split(",") if m], args.scrub)
+    serve(args.socket, [m for m in args.preload.split(",") if m], args.scrub, args.listen_fd)
 
 
 if __name__ == "__main__":

@@ -43,19 +43,24 @@ def test_check_missing_path_is_a_usage_error():
 
 
 def test_check_runs_the_gate_and_prints_the_table(tiny):
-    result = CliRunner().invoke(main, ["check", str(tiny), "--jobs", "1"])
+    first = CliRunner().invoke(main, ["check", str(tiny), "--jobs", "1"])
+    assert first.exit_code == 1 and "out of date" in first.output  # no record yet
+    result = CliRunner().invoke(
+        main, ["check", str(tiny), "--jobs", "1", "--mutants", "all", "--record"]
+    )
     assert result.exit_code == 0, result.output
-    for column in ("status", "exercises", "mistakes caught", "seconds", "peak MB"):
+    for column in ("status", "exercises", "mistakes caught", "mutants", "kill rate", "leaks"):
         assert column in result.output
     assert "1/1 notebooks pass" in result.output
+    again = CliRunner().invoke(main, ["check", str(tiny), "--jobs", "1"])
+    assert again.exit_code == 0, again.output
 
 
 def test_check_exits_non_zero_on_failure(tmp_path):
     from conftest import build_notebook
 
-    weak = 'with check.exercise("double", hint="h") as ex:\n    ex.true(True, "never")'
-    path = build_notebook(tmp_path, tests=weak)
-    result = CliRunner().invoke(main, ["check", str(path)])
+    path = build_notebook(tmp_path, mistakes=None)  # an exercise with no mistake fixture
+    result = CliRunner().invoke(main, ["check", str(path), "--mutants", "off"])
     assert result.exit_code == 1
     assert "FAIL" in result.output
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mlcourse.grading import KERNEL_ENV, Task, _execute
+from mlcourse.grading import KERNEL_ENV, NotebookPlan, Task
+from mlcourse.grading.execute import _execute
 from mlcourse.sandbox import Limits, bwrap_works
 from mlcourse.zygote import Zygote, for_slot, imports_of
 
@@ -45,15 +46,19 @@ def zygote(tmp_path_factory):
     assert not z.alive()
 
 
+PLAN = NotebookPlan(name="none", points={}, hidden={}, student_version="")
+
+
 def _task(root: Path) -> Task:
     return Task(
         student="s",
         assignment="a",
         notebooks=[],
-        submission_dir=str(root),
+        files={},
+        refused=[],
+        fingerprint="",
         work_dir=str(root),
         db_url="sqlite://",
-        course_dir=str(root),
         sandbox=SANDBOX,
         cell_timeout=20,
         notebook_timeout=60,
@@ -65,15 +70,10 @@ def _task(root: Path) -> Task:
 
 def _run(zygote: Zygote, *sources: str, files: dict[str, str] | None = None):
     """Run cells in a kernel forked from ``zygote``; return (status, detail, outputs)."""
-    student = zygote.root.parent / "student"
-    student.mkdir(exist_ok=True)
-    for child in student.iterdir():
-        child.unlink()
-    for name, text in (files or {}).items():
-        (student / name).write_text(text)
-    workdir = zygote.prepare(student)
+    assert zygote.clean(), "the slot could not be emptied"
+    workdir = zygote.prepare({name: text.encode() for name, text in (files or {}).items()})
     nb = new_notebook(cells=[new_code_cell(src) for src in sources])
-    status, detail, _ = _execute(nb, _task(zygote.root.parent), workdir, zygote)
+    status, detail, _ = _execute(nb, _task(zygote.root.parent), PLAN, workdir, zygote)
     outputs = []
     for cell in nb.cells:
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
@@ -195,6 +195,51 @@ def test_kernels_get_the_grading_environment_forked_or_spawned(zygote, tmp_path)
     cell = "import os\nprint(os.environ.get('OMP_NUM_THREADS'), os.environ.get('MPLBACKEND'))"
     assert _run(zygote, cell)[2][0] == ("1 agg", [])
     nb = new_notebook(cells=[new_code_cell(cell)])
-    status, _, _ = _execute(nb, _task(tmp_path), tmp_path, None)
+    status, _, _ = _execute(nb, _task(tmp_path), PLAN, tmp_path, None)
     assert status == "graded"
     assert "".join(o.get("text", "") for o in nb.cells[0].outputs).strip() == "1 agg"
+
+
+@pytest.mark.skipif(SANDBOX == "off", reason="needs bubblewrap")
+def test_dev_and_the_runtime_folder_are_read_only_and_ipython_is_fresh(zygote):
+    probe = (
+        "import os, sys\n"
+        "conn = next(a for a in sys.argv if a.endswith('.json'))\n"
+        "def writable(path):\n"
+        "    try:\n        open(path, 'a').close()\n        return True\n"
+        "    except OSError:\n        return False\n"
+        "print(writable('/dev/evil'), writable(conn), writable(os.path.dirname(conn) + '/x'))\n"
+        "print(os.environ['IPYTHONDIR'].startswith('/tmp/ipython-'), os.environ['PYTHONNOUSERSITE'])"
+    )
+    assert _run(zygote, probe)[2][0] == ("False False False\nTrue 1", [])
+
+
+@pytest.mark.skipif(SANDBOX == "off", reason="needs bubblewrap")
+def test_read_only_folders_left_behind_are_emptied_or_the_slot_is_refused(zygote):
+    plant = (
+        "import os, pathlib\n"
+        "for base in ('/tmp/planted', 'planted', '/dev/shm/planted'):\n"
+        "    d = pathlib.Path(base) / 'deep'\n"
+        "    d.mkdir(parents=True, exist_ok=True)\n"
+        "    (d / 'startup.py').write_text('evil')\n"
+        "    os.chmod(d, 0o500)\n    os.chmod(d.parent, 0o500)\n"
+        "print('planted')"
+    )
+    assert _run(zygote, plant)[2][0] == ("planted", [])
+    look = (
+        "import os\n"
+        "print([p for p in ('/tmp/planted', 'planted', '/dev/shm/planted') if os.path.exists(p)])"
+    )
+    assert _run(zygote, look)[2][0] == ("[]", [])
+
+
+def test_a_slot_that_cannot_be_emptied_is_not_used(tmp_path, monkeypatch):
+    from mlcourse import zygote as zmod
+
+    z = Zygote(root=tmp_path / "slot", preload=["mlcourse.check"], sandbox=SANDBOX, env=KERNEL_ENV)
+    z.start()
+    try:
+        monkeypatch.setattr(zmod, "_scrub", lambda folders: ["a file that would not go"])
+        assert not z.clean()
+    finally:
+        z.stop()

@@ -19,7 +19,9 @@ tests) no assertion ever shows an expected value, and each must say which
 
 from __future__ import annotations
 
+import builtins
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +40,11 @@ _isclose = np.isclose
 _isfinite = np.isfinite
 _abs = np.abs
 _ndarray = np.ndarray
+_BUILTIN_ERRORS = frozenset(
+    name
+    for name in dir(builtins)
+    if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), BaseException)
+)
 
 
 class Ref:
@@ -139,7 +146,6 @@ class Tester:
         self.default_time_limit = default_time_limit
         self.called: str | None = None
         self.passed = 0
-        self._case: str | None = None
 
     # -- failures ----------------------------------------------------------------------
     def _lines(self) -> list[tuple[str, str]]:
@@ -208,9 +214,22 @@ class Tester:
             )
         if "raised" in answer:
             raised = answer["raised"] if isinstance(answer["raised"], dict) else {}
-            where = f" ({raised.get('where')})" if raised.get("where") else ""
-            text = f"{str(raised.get('type', 'Error'))[:60]}: {str(raised.get('message', ''))[:500]}"
-            raise CodeRaised(self.exercise, self._lines() + [("error", text + where)])
+            where = f" ({str(raised.get('where'))[:80]})" if raised.get("where") else ""
+            if self.hidden:
+                # A hidden test never echoes the learner's own text (a message, a
+                # class or function name): it could carry the hidden case's inputs
+                # out into the feedback. A builtin exception's name is safe.
+                kind = str(raised.get("type", ""))
+                mro = raised.get("mro") or []
+                builtin = mro and mro[0] == kind and kind in _BUILTIN_ERRORS
+                text = f"your code raised {kind if builtin else 'an exception'}"
+                line = re.match(r"line (\d+)", str(raised.get("where") or ""))
+                if line:
+                    text += f" (line {line.group(1)})"
+            else:
+                kind = str(raised.get("type", "Error"))[:60]
+                text = f"{kind}: {str(raised.get('message', ''))[:500]}{where}"
+            raise CodeRaised(self.exercise, self._lines() + [("error", text)])
         if "too_slow" in answer:
             seconds = answer["too_slow"]
             lines = self._lines() + [("problem", f"still running after {seconds:g} s (stopped)")]
@@ -235,8 +254,6 @@ class Tester:
             )
         if "absent" in answer:
             raise self.problem(f"`{str(answer['absent'])[:80]}` does not exist", nudge)
-        if "returned" in answer:
-            return answer
         raise self.problem(
             f"your answer could not be read ({str(answer.get('error', 'no answer'))[:200]})",
             nudge,
@@ -522,12 +539,13 @@ class Tester:
         self.called = (
             f"{_label(target)}({case})" if self.hidden else self._show_call(target, args, kwargs)
         )
+        # The request does not say that an error is expected: the learner's side
+        # cannot tell a validation test from any other call.
         req = {
             "op": "call",
             "target": target_of(target),
             "args": [self._encode_arg(a) for a in args],
             "kwargs": [[k, self._encode_arg(v)] for k, v in kwargs.items()],
-            "expect": "raise",
             "may_modify": True,
         }
         answer = self._send(req)
@@ -539,10 +557,13 @@ class Tester:
                 self.passed += 1
                 return
             raised = answer["raised"]
-            got = f"{str(raised.get('type'))[:60]}: {str(raised.get('message', ''))[:300]}"
+            if self.hidden:  # never echo the learner's text in a hidden test's message
+                got = "a different exception"
+            else:
+                got = f"{str(raised.get('type'))[:60]}: {str(raised.get('message', ''))[:300]}"
             raise self.fail(got + label, f"a {short}", nudge)
-        if "returned" in answer:
-            returned = self._decode(answer["returned"])
+        if "value" in answer or "ref" in answer:
+            returned = self._decode(answer["value"]) if "value" in answer else None
             shown = describe(returned, values=not self.hidden)
             raise self.fail(f"no error; it returned {shown}{label}", f"a {short}", nudge)
         self._interpret(answer, _label(target), nudge)

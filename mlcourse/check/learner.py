@@ -200,8 +200,6 @@ def _call(request: dict, namespace: dict) -> dict:
         for key, raw in raw_kwargs:
             if _changed(raw, kwargs[str(key)]):
                 return {"modified": {"keyword": str(key)}}
-    if request.get("expect") == "raise":
-        return {"returned": codec.encode(result)}
     return _encode_result(result, bool(request.get("keep")), request.get("convert"))
 
 

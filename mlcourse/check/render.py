@@ -34,7 +34,9 @@ def describe(value: Any, limit: int = 60, values: bool = True) -> str:
     ``values=False`` never shows the numbers (hidden tests).
     """
     if isinstance(value, Opaque):
-        return f"{value} ({value.repr[:limit]})" if values else str(value)
+        # The type's name and repr come from the learner's code: shown only
+        # where values are (never in a hidden test's message).
+        return f"{value} ({value.repr[:limit]})" if values else "an object that is not data"
     if isinstance(value, RefHandle):
         return f"a {value.type.rsplit('.', 1)[-1]} object"
     if isinstance(value, TensorData):
