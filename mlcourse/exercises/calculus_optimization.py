@@ -225,8 +225,11 @@ def _numerical_gradient(t):
         rtol=1e-5,
         case="an integer w",
         wrong={
-            "All zeros: on an integer array, w + h is rounded back to w. Work on a float "
-            "copy.": [0.0, 0.0, 0.0]
+            "All zeros: on an integer array, w + h is rounded back to w. Work on a float copy.": [
+                0.0,
+                0.0,
+                0.0,
+            ]
         },
     )
 
@@ -410,9 +413,8 @@ def _gradient_descent(t):
         nudge="Three steps, each halving the distance to 3, from 1.",
     )
     # diag(1, 10) with lr = 0.15: the errors shrink by 0.85 and by -0.5 per step.
-    theta, losses = t.call(
-        "gradient_descent", bowl(t, np.diag([1.0, 10.0]), [1.0, -2.0]), np.array([0.0, 0.0]), 0.15, 300
-    )
+    diagonal = bowl(t, np.diag([1.0, 10.0]), [1.0, -2.0])
+    theta, losses = t.call("gradient_descent", diagonal, np.array([0.0, 0.0]), 0.15, 300)
     t.shape(losses, (300,), nudge="One loss per step: n_steps values.")
     want_theta, want_losses = diagonal_path([1.0, 10.0], [1.0, -2.0], [0.0, 0.0], 0.15, 300)
     t.close(losses, want_losses, case="300 steps on a 2-D bowl", what="the losses")

@@ -585,6 +585,8 @@ def _deck_survival(t):
             "Passengers without a cabin have deck NULL: replace it by 'unknown'.": (
                 "None, A, B, C, D, E, F, G, T"
             ),
+            "'unknown' comes first: that is the order of the deck before the missing value "
+            "was replaced. Sort by the name the row shows.": "unknown, A, B, C, D, E, F, G, T",
         },
     )
     t.equal(
@@ -696,16 +698,16 @@ def _top_fares_pandas(t):
         "the index is not 0, 1, 2, ...",
         "Number the rows afresh after sorting (and drop the old labels).",
     )
+    t.true(
+        pd.api.types.is_integer_dtype(got["fare_rank"]),
+        f"fare_rank has dtype {got['fare_rank'].dtype}",
+        "rank() returns floats: convert the column to integers.",
+    )
     t.equal(
         tuple(got.iloc[6]),
         (1, "Fortune, Mr. Mark", 263.0, 2),
         what="row 7",
         nudge="Sort by Pclass, fare_rank, then Name.",
-    )
-    t.true(
-        pd.api.types.is_integer_dtype(got["fare_rank"]),
-        f"fare_rank has dtype {got['fare_rank'].dtype}",
-        "rank() returns floats: convert the column to integers.",
     )
 
 
