@@ -292,7 +292,7 @@ class Tester:
     def value(self, target: Any, *, convert: str | None = None, nudge: str | None = None) -> Any:
         """The data of a learner's name or a Ref (``convert``: a 'module:function' to apply)."""
         req = {"op": "get", "target": target_of(target), "convert": convert}
-        self.called = None
+        self.called = f"the value of {_label(target)}"
         return self._interpret(self._send(req), _label(target), nudge)
 
     def call(
@@ -579,7 +579,7 @@ def _equal(got: Any, expected: Any) -> bool:
     if isinstance(expected, int):
         return isinstance(got, int | np.integer) and not isinstance(got, bool) and got == expected
     if isinstance(expected, float):
-        return isinstance(got, float | np.floating | int | np.integer) and got == expected
+        return isinstance(got, float | np.floating) and got == expected
     if isinstance(expected, str):
         return isinstance(got, str) and got == expected
     if isinstance(expected, list | tuple):
