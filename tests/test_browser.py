@@ -281,8 +281,24 @@ def test_learner_path_in_jupyterlab(lab):
             notebook.run(test)
             expect(notebook.output(test)).to_contain_text("matmul: incorrect")
             expect(notebook.output(test)).to_contain_text("You returned the transpose")
+            # one level of hint under the failure, and how to ask for the next
+            expect(notebook.output(test)).to_contain_text("(1 of 3)")
+            expect(notebook.output(test)).to_contain_text('check.hint("matmul") for hint 2 of 3')
+            expect(notebook.output(test)).not_to_contain_text("Three nested loops")
             notebook.output(test).first.scroll_into_view_if_needed()
             shot("5_wrong_answer_nudge")
+
+            # 5b. the learner asks for the next hint in a cell of their own
+            notebook.cell(test).locator(".jp-InputPrompt").first.click()
+            page.keyboard.press("Escape")
+            page.keyboard.press("b")  # a new cell below the test
+            expect(notebook.cells).to_have_count(len(nb.cells) + 1)
+            mine = test + 1
+            notebook.replace(mine, 'check.hint("matmul", 2)')
+            notebook.run(mine)
+            expect(notebook.output(mine)).to_contain_text("matmul, hint 2 of 3")
+            expect(notebook.output(mine)).to_contain_text("Three nested loops")
+            shot("5b_second_hint")
 
             # 6. a correct answer passes the visible checks
             notebook.replace(solution, RIGHT_MATMUL)
@@ -295,15 +311,29 @@ def test_learner_path_in_jupyterlab(lab):
             page.keyboard.press("Control+s")  # save, as a learner would
             shot("6_correct_answer")
 
+            # 6b. passed: the worked solution, with its explanation, is offered
+            notebook.replace(mine, 'check.solution("matmul")')
+            notebook.run(mine)
+            expect(notebook.output(mine)).to_contain_text("Worked solution")
+            expect(notebook.output(mine)).to_contain_text("for k in range(n)")
+            expect(notebook.output(mine)).to_contain_text("row i of A")
+            notebook.output(mine).first.scroll_into_view_if_needed()
+            shot("6b_worked_solution")
+
             log = workspace / ".mlcourse" / "progress.jsonl"
             records = [json.loads(line) for line in log.read_text().splitlines()]
-            assert [(r["notebook"], r["exercise"], r["outcome"]) for r in records] == [
-                (rel, "matmul", "not_attempted"),
-                (rel, "matmul", "incorrect"),
-                (rel, "matmul", "correct"),
+            assert [
+                (r["notebook"], r["exercise"], r.get("event"), r.get("outcome"))
+                for r in records
+            ] == [
+                (rel, "matmul", "check", "not_attempted"),
+                (rel, "matmul", "check", "incorrect"),
+                (rel, "matmul", "hint", None),
+                (rel, "matmul", "check", "correct"),
+                (rel, "matmul", "solution", None),
             ]
 
-            # 7. the start page shows the progress: 1 of 7 in linear_algebra
+            # 7. the start page shows the progress: 1 exercise passed in linear_algebra
             start = Notebook(
                 browser.new_page(viewport={"width": 1400, "height": 900}),
                 base,
@@ -316,7 +346,8 @@ def test_learner_path_in_jupyterlab(lab):
             for index in code:
                 start.run(index)
             live = start.output(code[-1])
-            expect(live.first).to_contain_text(re.compile(r"linear_algebra\W+1/7"))
+            count = sum(1 for c in nb.cells if is_test(c))
+            expect(live.first).to_contain_text(re.compile(rf"linear_algebra\W+1/{count}"))
             phase_total = sum(
                 sum(1 for c in nbformat.read(p, as_version=4).cells if is_test(c))
                 for p in (REPO / "course" / "01_foundations").glob("*.ipynb")
