@@ -25,11 +25,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlcourse import layout
 from mlcourse.check.outcomes import Outcome
 
-MLCOURSE_DIR = ".mlcourse"
-MANIFEST_FILE = "manifest.json"
-LOG_FILE = "progress.jsonl"
+MLCOURSE_DIR = layout.MLCOURSE_DIR
+LOG_FILE = layout.LOG_FILE
 
 
 class Kind(enum.Enum):
@@ -66,10 +66,7 @@ class Event:
 
 def workspace_of(start: Path) -> Path | None:
     """The workspace containing ``start``, if any."""
-    for folder in (start, *start.parents):
-        if (folder / MLCOURSE_DIR / MANIFEST_FILE).exists():
-            return folder
-    return None
+    return layout.find_workspace(start)
 
 
 def _notebook(workspace: Path) -> str:
@@ -106,7 +103,7 @@ def record(
             outcome=outcome,
             level=level,
         )
-        with open(workspace / MLCOURSE_DIR / LOG_FILE, "a", encoding="utf-8") as handle:
+        with open(layout.log_path(workspace), "a", encoding="utf-8") as handle:
             handle.write(event.to_json() + "\n")
     except Exception:  # noqa: BLE001 - never disturb the learner for progress
         pass
@@ -114,7 +111,7 @@ def record(
 
 def read(workspace: Path) -> list[Event]:
     """Every event of a workspace, oldest first; torn or foreign lines are skipped."""
-    path = Path(workspace) / MLCOURSE_DIR / LOG_FILE
+    path = layout.log_path(Path(workspace))
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:

@@ -17,9 +17,8 @@ import json
 import re
 from pathlib import Path
 
+from mlcourse import layout
 from mlcourse.check import events
-
-REVEAL_DIR = "reveal"
 _STEM = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -69,7 +68,7 @@ def build(course_notebook) -> dict:
 
 
 def store_path(workspace: Path, stem: str) -> Path:
-    return Path(workspace) / events.MLCOURSE_DIR / REVEAL_DIR / f"{stem}.json"
+    return layout.reveal_path(workspace, stem)
 
 
 def load(stem: str, start: Path | None = None) -> dict | None:
