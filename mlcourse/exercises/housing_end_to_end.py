@@ -161,7 +161,7 @@ def _stratified_split(t):
     frame = small_districts()
     got = t.call("stratified_split", frame, 0.35, seed=3)
     t.true(
-        isinstance(got, tuple) and len(got) == 2,
+        isinstance(got, tuple | list) and len(got) == 2,
         f"stratified_split returned {describe(got)}",
         "Return a pair: (train, test).",
     )
