@@ -31,78 +31,21 @@ def main() -> None:
     """mlcourse: a Jupyter course from zero to job-ready AI/ML engineer.
 
     \b
-    Learners:     mlcourse start | progress
-    Maintainers:  mlcourse check
-    Instructors:  mlcourse release ASSIGNMENT
+    Learners:     mlcourse start | update | progress | doctor
+    Maintainers:  mlcourse check | author | site
+    Instructors:  mlcourse release ASSIGNMENT | grade ASSIGNMENT | demo-cohort
     Data:         mlcourse data list | fetch NAME | verify
+    Services:     mlcourse service train | serve
     """
 
 
-# -- start ---------------------------------------------------------------------
+# -- the learner's commands ----------------------------------------------------------
 
+from mlcourse.learner_cli import doctor, start, update  # noqa: E402
 
-@main.command()
-@click.option(
-    "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("mlcourse-work"),
-    show_default=True,
-    help="Folder for your copies of the notebooks.",
-)
-@click.option("--no-browser", is_flag=True, help="Do not open a browser (print the URL).")
-@click.option("--port", type=int, default=8888, show_default=True, help="JupyterLab's port.")
-@click.option("--sync-only", is_flag=True, help="Update the workspace, then exit.")
-def start(workspace: Path, no_browser: bool, port: int, sync_only: bool) -> None:
-    """Set up your workspace and open the course in JupyterLab.
-
-    The first run copies the student notebooks into WORKSPACE. Later runs add
-    notebooks the course has gained; a notebook you have changed is never
-    overwritten.
-    """
-    from mlcourse.notebook import NotebookError
-    from mlcourse.release import ReleaseError
-    from mlcourse.workspace import sync
-
-    try:
-        report = sync(workspace)
-    except (NotebookError, ReleaseError) as exc:
-        _fail(f"the course's notebooks could not be prepared: {exc}")
-    for rel in report.new:
-        console.print(f"  [green]added[/]    {rel}")
-    for rel in report.restored:
-        console.print(f"  [green]restored[/] {rel} (it had been deleted)")
-    for rel in report.updated:
-        console.print(f"  [cyan]updated[/]  {rel} (you had not changed it)")
-    for rel in report.kept:
-        note = (
-            " - the course has a newer version: rename yours and run start again to get it"
-            if rel in report.kept_with_update
-            else ""
-        )
-        console.print(f"  [yellow]kept[/]     {rel} (your edits are safe){note}")
-    console.print(
-        f"Workspace [bold]{workspace}[/]: {len(report.new)} added, {len(report.updated)} updated, "
-        f"{len(report.kept)} kept, {len(report.unchanged)} unchanged."
-    )
-    if sync_only:
-        return
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.root_dir={workspace.resolve()}",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-    ]
-    if no_browser:
-        cmd.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    console.print("Starting JupyterLab (Ctrl+C to stop)...")
-    try:
-        sys.exit(subprocess.call(cmd))
-    except KeyboardInterrupt:
-        sys.exit(0)
+main.add_command(start)
+main.add_command(update)
+main.add_command(doctor)
 
 
 # -- release -------------------------------------------------------------------

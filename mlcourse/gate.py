@@ -420,11 +420,16 @@ def load_records(path: Path) -> dict:
     return data.get("exercises", {}) if isinstance(data.get("exercises"), dict) else {}
 
 
-def write_records(path: Path, results: dict[str, MutantResult]) -> None:
+def write_records(
+    path: Path, results: dict[str, MutantResult], seconds: float = 0.0, peak_mb: float = 0.0
+) -> None:
     data = {
         "format": RECORD_FORMAT,
         "operators": mutants.OPERATORS_VERSION,
         "note": "Written by `mlcourse check --mutants all --record`; keyed by exercise hash.",
+        # the solution run as last measured (mlcourse doctor compares free memory with it)
+        "seconds": round(seconds, 1),
+        "peak_mb": round(peak_mb),
         "exercises": {name: results[name].to_json() for name in sorted(results)},
     }
     target = records_path(path)
@@ -457,10 +462,15 @@ def bound_names(source: str) -> list[str]:
             names.append(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for sub in ast.walk(target):
-                    if isinstance(sub, ast.Name):
-                        names.append(sub.id)
+            stack = list(targets)
+            while stack:  # names only: `Value.__add__ = f` binds no new name
+                target = stack.pop()
+                if isinstance(target, ast.Name):
+                    names.append(target.id)
+                elif isinstance(target, ast.Tuple | ast.List):
+                    stack.extend(target.elts)
+                elif isinstance(target, ast.Starred):
+                    stack.append(target.value)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.extend((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
     return list(dict.fromkeys(names))
@@ -701,7 +711,7 @@ def _mutation_verdict(
             if name in names
         }
         merged.update(final)
-        write_records(cnb.path, merged)
+        write_records(cnb.path, merged, report.seconds, report.peak_mb)
 
 
 # -- the stub run ---------------------------------------------------------------------

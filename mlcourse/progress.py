@@ -329,11 +329,18 @@ def progress_report(workspace: Path | str) -> ProgressReport:
     for rel in _course_notebooks(workspace, manifest):
         path = workspace / rel
         exercises = graded_exercises(path) if path.is_file() else None
+        readable = exercises is not None
+        if exercises is None:
+            # Unreadable (a truncated save): its exercises are still the course's,
+            # known from the copy it was written from; they count, as unknown.
+            from mlcourse import layout
+
+            exercises = graded_exercises(layout.base_path(workspace, rel)) or []
         nb = NotebookProgress(
             path=rel,
             phase=_phase_of(rel),
-            exercises=exercises or [],
-            readable=exercises is not None,
+            exercises=exercises,
+            readable=readable,
         )
         if path.is_file():
             try:
@@ -444,7 +451,7 @@ def render_table(report: ProgressReport):
             table.add_row("  [dim]no notebooks yet[/]", "", "", "", "", "")
         for nb in phase.notebooks:
             table.add_row(
-                f"  {nb.name}" + ("" if nb.readable else " [red](unreadable)[/]"),
+                f"  {nb.name}" + ("" if nb.readable else " [red](unreadable: see below)[/]"),
                 "",
                 f"{len(nb.passed)}/{nb.total}",
                 _bar(nb.fraction),
@@ -484,6 +491,13 @@ def summary_lines(report: ProgressReport) -> list[str]:
         lines.append(f"Next up: {nb.path}, exercise {ex}.")
     elif report.total:
         lines.append("Every exercise passes its visible checks. Well done!")
+    for nb in report.notebooks:
+        if not nb.readable and Path(report.workspace, nb.path).exists():
+            lines.append(
+                f"{nb.path} cannot be read as a notebook (a truncated save?); it is kept as it "
+                f"is, and its {nb.total} exercises count as not known. To start it afresh "
+                f"(your file goes to .mlcourse/backups): mlcourse update --restore {nb.path}"
+            )
     if report.unmatched:
         lines.append(
             f"({report.unmatched} recorded checks belong to no notebook of the course: "

@@ -212,7 +212,8 @@ class Notebook:
         expect(editor).to_contain_text(code.splitlines()[-1].strip())
 
     def output(self, index: int):
-        return self.cell(index).locator(".jp-OutputArea-output")
+        """The cell's first output (a check's message box comes first)."""
+        return self.cell(index).locator(".jp-OutputArea-output").first
 
 
 def test_learner_path_in_jupyterlab(lab):
@@ -246,12 +247,19 @@ def test_learner_path_in_jupyterlab(lab):
             print(f"{time.monotonic() - started:6.1f} s  {name}")
 
         try:
-            # 1. the server from `mlcourse start` serves the fresh workspace
-            page.goto(f"{base}/lab?reset&token={TOKEN}")
+            # 1. `mlcourse start` opens on the start page, with no instructor panels
+            page.goto(f"{base}/?token={TOKEN}")
+            expect(page).to_have_url(re.compile(r"/lab/tree/00_start_here\.ipynb"))
+            expect(page.locator(".jp-mod-current[data-type=\"document-title\"]")).to_contain_text(
+                "00_start_here.ipynb"
+            )
             listing = page.locator(".jp-DirListing-item", has_text="00_start_here.ipynb")
             expect(listing).to_be_visible()
             expect(page.locator(".jp-DirListing-item", has_text="01_foundations")).to_be_visible()
-            shot("1_lab_started")
+            page.get_by_text(IDLE).wait_for(timeout=TIMEOUT_MS)
+            expect(page.get_by_text("Create Assignment")).to_have_count(0)
+            expect(page.get_by_text("official Jupyter news")).to_have_count(0)
+            shot("1_lab_started_on_the_start_page")
 
             # 2. the linear algebra notebook opens and its kernel is ready
             notebook = Notebook(page, base, rel)
@@ -272,6 +280,8 @@ def test_learner_path_in_jupyterlab(lab):
             notebook.run(solution)
             notebook.run(test)
             expect(notebook.output(test)).to_contain_text("matmul: not attempted yet")
+            # calm: an amber box, not a red error
+            expect(notebook.output(test).locator(".mlcourse-not_attempted")).to_have_count(1)
             notebook.output(test).first.scroll_into_view_if_needed()
             shot("4_not_attempted")
 

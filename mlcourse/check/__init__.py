@@ -110,9 +110,9 @@ def run(name: str, namespace: dict) -> None:
             "notebook is graded."
         )
     elif explanation:
-        display.say(f"✅ {name}: right. {explanation}")
+        display.passed(f"✅ {name}: right. {explanation}")
     else:
-        display.say(f"✅ {name}: visible checks passed; hidden tests run at grading.")
+        display.passed(f"✅ {name}: visible checks passed; hidden tests run at grading.")
 
 
 def hint(name: str, level: int | None = None) -> None:
@@ -183,7 +183,7 @@ def hidden(name: str):
         except CheckFailed as failure:
             events.record(name, failure.outcome)
             raise help_for(failure, prob) from None
-        display.say(f"✅ {name}: hidden tests passed.")
+        display.passed(f"✅ {name}: hidden tests passed.")
 
     return decorate
 
@@ -199,7 +199,7 @@ def key(name: str, answer: Any, **kwargs: Any) -> None:
     except CheckFailed as failure:
         events.record(name, failure.outcome)
         raise help_for(failure, prob) from None
-    display.say(f"✅ {name}: right. {explanation}")
+    display.passed(f"✅ {name}: right. {explanation}")
 
 
 def exercise(name: str, *, hint: str):

@@ -70,7 +70,8 @@ def module_summary(module: Any) -> dict:
         extra = {}
         for attr in ("in_features", "out_features", "in_channels", "out_channels", "kernel_size",
                      "stride", "padding", "p", "num_features", "normalized_shape", "embed_dim",
-                     "num_heads"):
+                     "num_heads", "input_size", "hidden_size", "num_layers", "batch_first",
+                     "bidirectional", "num_embeddings", "embedding_dim", "dropout"):
             if hasattr(child, attr):
                 extra[attr] = _data_or_type(getattr(child, attr))
         layers.append({"name": name, "type": type_of(child)["type"], "params": own, **extra})

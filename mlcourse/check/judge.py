@@ -329,14 +329,35 @@ class Tester:
         timeout = None if limit is None else limit + 30.0
         return self._interpret(self._send(req, timeout), _label(target), slow_nudge)
 
-    def build(self, factory: str, *args: Any, **kwargs: Any) -> Ref:
-        """An object made on the learner's side by course code (``"module:factory"``)."""
+    def helper(self, target: Any, *args: Any, **kwargs: Any) -> Any:
+        """Like :meth:`call`, for course code on the learner's side: a failure still names
+        the learner's last call, not the helper."""
+        saved = self.called
+        try:
+            return self.call(target, *args, **kwargs)
+        finally:
+            self.called = saved
+
+    def build(self, factory: str, *args: Any, label: str | None = None, **kwargs: Any) -> Ref:
+        """An object made on the learner's side by course code (``"module:factory"``).
+
+        ``label`` names it in messages (``net(x)`` rather than ``DigitsCNN(x)``).
+        """
         if ":" not in factory:
             raise AuthoringError(f"t.build needs 'module:factory', not {factory!r}")
         saved = self.called
         ref = self.call(factory, *args, keep=True, **kwargs)
         self.called = saved
-        return ref
+        return self.named(ref, label) if label else ref
+
+    @staticmethod
+    def named(ref: Ref, label: str) -> Ref:
+        """The same Ref, shown as ``label`` in messages."""
+        return Ref({**ref._target, "label": label})
+
+    def not_yet(self, todo: str) -> None:
+        """Stop as "not attempted": ``todo`` says what to do first (an earlier exercise)."""
+        raise NotAttempted(self.exercise, self._lines() + [("todo", todo)])
 
     def same(self, a: Any, b: Any) -> bool:
         """Whether two targets are one object on the learner's side."""

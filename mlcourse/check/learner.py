@@ -133,6 +133,25 @@ def _resolve(target: dict, namespace: dict) -> Any:
     return obj
 
 
+def _tensors(value: Any) -> Any:
+    """Tensors arrive as arrays; on the learner's side they become torch tensors again."""
+    if isinstance(value, codec.TensorData):
+        import torch
+
+        dtype = getattr(torch, value.torch_dtype.removeprefix("torch."), None)
+        tensor = torch.tensor(value.view(type=__import__("numpy").ndarray), dtype=dtype)
+        if value.requires_grad and tensor.is_floating_point():
+            tensor.requires_grad_()
+        return tensor
+    if type(value) is list:
+        return [_tensors(v) for v in value]
+    if type(value) is tuple:
+        return tuple(_tensors(v) for v in value)
+    if type(value) is dict:
+        return {k: _tensors(v) for k, v in value.items()}
+    return value
+
+
 def _convert(value: Any, convert: str | None) -> Any:
     if not convert:
         return value
@@ -178,8 +197,8 @@ def _call(request: dict, namespace: dict) -> dict:
     def target(obj: dict) -> Any:
         return _resolve(obj, namespace)
 
-    args = [codec.decode(a, target=target) for a in raw_args]
-    kwargs = {str(k): codec.decode(v, target=target) for k, v in raw_kwargs}
+    args = [_tensors(codec.decode(a, target=target)) for a in raw_args]
+    kwargs = {str(k): _tensors(codec.decode(v, target=target)) for k, v in raw_kwargs}
     limit = request.get("time_limit")
     started = time.perf_counter()
     try:
@@ -203,10 +222,18 @@ def _call(request: dict, namespace: dict) -> dict:
     return _encode_result(result, bool(request.get("keep")), request.get("convert"))
 
 
+def _holds_target(raw: Any) -> bool:
+    if isinstance(raw, dict):
+        return raw.get("$") in ("target", "ref") or any(_holds_target(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(_holds_target(v) for v in raw)
+    return False
+
+
 def _changed(raw: Any, now: Any) -> bool:
     """Whether a decoded argument no longer matches what was sent (changed in place)."""
-    if isinstance(raw, dict) and raw.get("$") in ("target", "ref"):
-        return False
+    if _holds_target(raw):
+        return False  # it holds live objects of the learner's side: not data to compare
     if not isinstance(raw, dict) and not isinstance(raw, list):
         return False
     try:

@@ -37,13 +37,26 @@ class _KeyRecorder:
         self.keys[name] = make_key(name, answer, **kwargs)
 
 
-def quiz_keys(hidden_sources: list[str]) -> dict[str, dict]:
-    """The answer keys declared by ``check.key(...)`` in hidden-test regions."""
+def quiz_keys(hidden_sources: list[str], notebook: str | None = None) -> dict[str, dict]:
+    """The answer keys declared by ``check.key(...)`` in hidden-test regions.
+
+    They are read in the checks module's namespace (as the grader runs them).
+    """
     recorder = _KeyRecorder()
+    namespace: dict = {}
+    if notebook is not None:
+        import importlib
+
+        from mlcourse.check.problems import EXERCISES_PACKAGE
+
+        try:
+            namespace = dict(vars(importlib.import_module(f"{EXERCISES_PACKAGE}.{notebook}")))
+        except ImportError:
+            namespace = {}
     for source in hidden_sources:
         if "check.key" not in source:
             continue
-        exec(compile(source, "<hidden tests>", "exec"), {"check": recorder})  # noqa: S102
+        exec(compile(source, "<hidden tests>", "exec"), {**namespace, "check": recorder})  # noqa: S102
     return recorder.keys
 
 
@@ -63,7 +76,7 @@ def build(course_notebook) -> dict:
     return {
         "notebook": course_notebook.path.stem,
         "solutions": solutions,
-        "keys": quiz_keys(hidden),
+        "keys": quiz_keys(hidden, course_notebook.path.stem),
     }
 
 

@@ -19,7 +19,7 @@ from mlcourse.check import quiz
 from mlcourse.check.judge import Tester
 from mlcourse.check.outcomes import AuthoringError, CheckFailed, Outcome
 from mlcourse.check.problems import find
-from mlcourse.check.runner import help_for, run_checks, run_hidden
+from mlcourse.check.runner import help_for, module_namespace, run_checks, run_hidden
 
 
 @dataclass
@@ -69,7 +69,13 @@ def verdict(notebook: str, exercise: str, hidden_source: str, transport) -> Verd
         finally:
             t.release()
         if hidden_source.strip():
-            namespace = {"check": _TrustedCheck(transport, notebook), "__name__": "hidden"}
+            # The checks module's globals, as hidden functions get them (quiz keys
+            # may use its imports), and a `check` that talks to the kernel.
+            namespace = {
+                **module_namespace(prob),
+                "check": _TrustedCheck(transport, notebook),
+                "__name__": "hidden",
+            }
             code = compile(hidden_source, f"<hidden tests of {exercise}>", "exec")
             exec(code, namespace)  # noqa: S102 - the course's own hidden tests
     except CheckFailed as failure:
