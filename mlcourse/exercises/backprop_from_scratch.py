@@ -47,6 +47,23 @@ def push(value, upstream: float) -> None:
     value._backward()
 
 
+def op_step(value_class, fn, a: float, args, before: float, upstream: float) -> dict:
+    """One operation on a fresh leaf that already holds a gradient, then its backward step."""
+    leaf = value_class(a)
+    leaf.grad = before
+    out = fn(leaf, *args)
+    data = out.data
+    out.grad = upstream
+    out._backward()
+    return {
+        "data": data,
+        "grad": leaf.grad,
+        "inputs": len(out._prev),
+        "from_leaf": len(out._prev) == 1 and out._prev[0] is leaf,
+        "new": out is not leaf,
+    }
+
+
 def gradients(values) -> list:
     """The gradients of a list of Values."""
     return [v.grad for v in values]
