@@ -366,16 +366,17 @@ def _needs(t, *parts, neuron: bool = False) -> None:
     missing = t.call(f"{HERE}:stubs", t.ref("Value"), list(parts), *extra)
     t.called = None
     if missing:
-        raise NotAttempted(
-            t.exercise,
-            [
-                (
-                    "todo",
-                    f"this check uses your {', '.join(missing)}, still a stub: finish it, "
-                    "run its cell, then run this check again",
-                )
-            ],
+        one = len(missing) == 1
+        todo = (
+            f"this check uses your {', '.join(missing)}, "
+            + (
+                "still a stub: finish it and run its cell"
+                if one
+                else "still stubs: finish them and run their cells"
+            )
+            + ", then run this check again"
         )
+        raise NotAttempted(t.exercise, [("todo", todo)])
 
 
 def _leaves(t, *values):
