@@ -23,6 +23,10 @@ def _version(requirement: str) -> str:
 def test_environment_matches_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pypi = {_name(r): _version(r) for r in project["dependencies"]}
+    for extra, requirements in project["optional-dependencies"].items():
+        if extra in ("dev", "postgres"):  # tools, not the course
+            continue
+        pypi.update({_name(r): _version(r) for r in requirements})
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda: dict[str, str] = {}
     for dep in env["dependencies"]:
@@ -44,3 +48,12 @@ def test_environment_pins_python_311():
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     assert "python=3.11" in env["dependencies"]
     assert env["channels"] == ["conda-forge"]
+
+
+def test_dev_installs_every_extra_the_course_needs():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    dev = {_name(r) for r in extras["dev"]}
+    for extra, requirements in extras.items():
+        if extra != "dev":
+            assert {_name(r) for r in requirements} <= dev, extra
