@@ -60,6 +60,30 @@ def _kmeans_plusplus(t):
             nudge="After the first centre, a point already chosen (distance 0) must have "
             "probability 0, and the far point all of it.",
         )
+    eight = np.array(
+        [
+            [0.0, 0.0],
+            [1.0, 0.0],
+            [0.0, 1.0],
+            [4.0, 4.0],
+            [5.0, 4.0],
+            [9.0, 0.0],
+            [8.0, 1.0],
+            [2.0, 6.0],
+        ]
+    )
+    for seed, want in [
+        (5, [[9.0, 0.0], [2.0, 6.0], [1.0, 0.0]]),
+        (7, [[2.0, 6.0], [8.0, 1.0], [0.0, 1.0]]),
+    ]:
+        t.close(
+            t.call("kmeans_plusplus", eight, 3, seed=seed),
+            want,
+            case=f"eight points, k = 3, seed {seed}",
+            nudge="Draw exactly as the task says: one generator; integers for the first centre; "
+            "choice with p for the others, p proportional to the SQUARED distance to the "
+            "NEAREST centre chosen so far.",
+        )
     data = blobs(60, 3, seed=1)
     got = t.call("kmeans_plusplus", data, 3, seed=4)
     t.true(_rows_of(got, data), "a centre is not one of the data points", "Centres are rows of X.")
@@ -105,8 +129,12 @@ def _lloyd(t):
     t.close(
         centres,
         [[0.5], [10.5]],
-        wrong={"You stopped after one update: repeat until the labels stop changing.": [
-            [0.0], [22.0 / 3.0]]},
+        wrong={
+            "You stopped after one update: repeat until the labels stop changing.": [
+                [0.0],
+                [22.0 / 3.0],
+            ]
+        },
         nudge="Each centre moves to the mean of the points assigned to it.",
     )
     t.equal(labels.tolist(), [0, 0, 1, 1], what="labels")
@@ -120,8 +148,10 @@ def _lloyd(t):
         inertia,
         1.0,
         what="inertia",
-        wrong={"Inertia is the SUM of squared distances, not their mean.": 0.25,
-               "Inertia uses SQUARED distances.": 2.0},
+        wrong={
+            "Inertia is the SUM of squared distances, not their mean.": 0.25,
+            "Inertia uses SQUARED distances.": 2.0,
+        },
     )
     empty = t.call("lloyd", np.array([[0.0], [1.0]]), np.array([[0.0], [1.0], [50.0]]))
     t.close(
@@ -151,10 +181,24 @@ def _silhouette(t):
     t.close(
         got,
         (9.5 / 10.5 + 8.5 / 9.5) / 2,
-        wrong={"The mean distance to your own cluster leaves the point itself out.": (
-            10.0 / 10.5 + 9.0 / 9.5) / 2},
+        wrong={
+            "The mean distance to your own cluster leaves the point itself out.": (
+                10.0 / 10.5 + 9.0 / 9.5
+            )
+            / 2
+        },
         nudge="Own cluster: the mean distance to the others in it; other cluster: the "
         "nearest one, by mean distance.",
+    )
+    from sklearn.metrics import silhouette_score
+
+    three = np.array([[0.0], [1.0], [5.0], [6.0], [20.0], [22.0]])
+    groups = np.array([0, 0, 1, 1, 2, 2])
+    t.close(
+        t.call("silhouette", three, groups),
+        silhouette_score(three, groups),
+        case="three clusters, against scikit-learn",
+        nudge="b(i) is the mean distance to the NEAREST other cluster, not to all other points.",
     )
     lone = t.call("silhouette", np.array([[0.0], [1.0], [5.0]]), np.array([0, 0, 1]))
     t.close(
@@ -198,7 +242,10 @@ def _lance_williams(t):
         t.call("lance_williams", *args, "average"),
         4.0,
         case="average linkage",
-        wrong={"Weight each distance by the size of ITS cluster (n_i with d_ki).": 3.0},
+        wrong={
+            "Weight each distance by the size of ITS cluster (n_i with d_ki).": 3.0,
+            "Weight the two distances by their cluster sizes, not equally.": 3.5,
+        },
     )
     t.close(
         t.call("lance_williams", *args, "ward"),
@@ -240,19 +287,26 @@ def _agglomerative(t):
     X = np.array([[0.0], [1.0], [5.0], [11.0]])
     got = t.call("agglomerative", X, "single")
     t.shape(got, (3, 4), nudge="One row per merge, n - 1 in all, with four columns.")
-    t.close(
-        got,
-        [[0, 1, 1, 2], [2, 4, 4, 3], [3, 5, 6, 4]],
-        case="single linkage on 0, 1, 5, 11",
-        nudge="Row s: [smaller id, larger id, distance, size]; the cluster made at step s "
-        "is called n + s.",
-    )
-    t.close(
-        t.call("agglomerative", X, "complete"),
-        [[0, 1, 1, 2], [2, 4, 5, 3], [3, 5, 11, 4]],
-        case="complete linkage on 0, 1, 5, 11",
-        nudge="Complete linkage: the distance between clusters is their FARTHEST pair.",
-    )
+    single = [[0, 1, 1, 2], [2, 4, 4, 3], [3, 5, 6, 4]]
+    for step, row in enumerate(single):
+        t.close(
+            got[step],
+            row,
+            what=f"row {step} of Z",
+            case="single linkage on the points 0, 1, 5, 11",
+            nudge="Row s: [smaller id, larger id, distance, size]; the cluster made at step s "
+            "is called n + s (here 4, 5, 6).",
+        )
+    complete = t.call("agglomerative", X, "complete")
+    t.shape(complete, (3, 4))
+    for step, row in enumerate([[0, 1, 1, 2], [2, 4, 5, 3], [3, 5, 11, 4]]):
+        t.close(
+            complete[step],
+            row,
+            what=f"row {step} of Z",
+            case="complete linkage on the points 0, 1, 5, 11",
+            nudge="Complete linkage: the distance between clusters is their FARTHEST pair.",
+        )
     pts = blobs(12, 3, seed=5)
     t.close(
         t.call("agglomerative", pts, "ward"),
@@ -267,6 +321,15 @@ SLOW_DBSCAN = (
     "Seven points should take no time: does your queue keep growing? Mark a point as "
     "labelled when you first reach it, so that it is never queued twice."
 )
+
+
+def _same_labels(t, got, want, case, wrong=None, nudge=None):
+    """Labels equal to ``want``; the message shows both lists (they are short)."""
+    got = [int(v) for v in np.asarray(got).ravel()]
+    for message, value in (wrong or {}).items():
+        if got == value:
+            nudge = message
+    t.true(got == want, f"your labels are {got}, expected {want}, for {case}", nudge)
 
 
 @problem(
@@ -288,23 +351,28 @@ def _dbscan(t):
     got = t.call("dbscan", line, 1.0, 2, time_limit=2, slow_nudge=SLOW_DBSCAN)
     t.shape(got, (7,))
     t.dtype(got, "i", nudge="Labels are integers, -1 for noise.")
-    t.equal(
-        got.tolist(),
+    _same_labels(
+        t,
+        got,
         [0, 0, 0, 1, 1, 1, -1],
-        case="eps = 1 on 0, 1, 2, 10, 11, 12, 30 (gaps of exactly eps)",
+        "eps = 1 on 0, 1, 2, 10, 11, 12, 30 (gaps of exactly eps)",
         wrong={"A neighbour at distance exactly eps counts (at most eps).": [-1] * 7},
+        nudge="Clusters are numbered 0, 1, ... in the order they are found; noise is -1.",
     )
-    t.equal(
-        t.call("dbscan", line, 1.0, 3, time_limit=2, slow_nudge=SLOW_DBSCAN).tolist(),
+    _same_labels(
+        t,
+        t.call("dbscan", line, 1.0, 3, time_limit=2, slow_nudge=SLOW_DBSCAN),
         [0, 0, 0, 1, 1, 1, -1],
-        case="min_samples = 3: the middle points are core, the ends are border points",
+        "min_samples = 3: the middle points are core, the ends are border points",
         wrong={"min_samples counts the point itself.": [-1] * 7},
+        nudge="Border points join the cluster of a core point they neighbour.",
     )
     bridge = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 3.0, 3.25, 3.5, 3.75, 4.0, 2.0])[:, None]
-    t.equal(
-        t.call("dbscan", bridge, 1.0, 4, time_limit=2, slow_nudge=SLOW_DBSCAN).tolist(),
+    _same_labels(
+        t,
+        t.call("dbscan", bridge, 1.0, 4, time_limit=2, slow_nudge=SLOW_DBSCAN),
         [0] * 5 + [1] * 5 + [0],
-        case="a border point (at 2) that both clusters reach",
+        "a border point (at 2) that both clusters reach",
         nudge="A border point keeps the first cluster that reached it, and a cluster grows "
         "only through its core points.",
     )
@@ -335,7 +403,9 @@ def _knn_preservation(t):
         nudge="With k = 1, points 0 and 1 keep their nearest neighbour, the other three lose it.",
     )
     t.close(t.call("knn_preservation", high, high * 3 - 1, 2), 1.0, case="a rescaled copy")
-    t.raises(ValueError, "knn_preservation", high, low, 5, nudge="k must be below the number of points.")
+    t.raises(
+        ValueError, "knn_preservation", high, low, 5, nudge="k must be below the number of points."
+    )
     t.raises(ValueError, "knn_preservation", high, low[:4], 1, nudge="Both need the same rows.")
 
 
@@ -363,12 +433,16 @@ def _robust_z(t):
         rtol=1e-5,
         wrong={
             "Scale the MAD by 1.4826 so that it matches a standard deviation.": x - 3.0,
-            "That is the classic z-score (mean and standard deviation), which the outlier "
-            "drags.": (x - x.mean()) / x.std(),
+            "That is the classic z-score (mean and standard deviation), which the outlier drags.": (
+                x - x.mean()
+            )
+            / x.std(),
         },
     )
     table = np.array([[1, -10], [2, -20], [3, -30], [50, -40]])
-    want = np.column_stack([(table[:, 0] - 2.5) / (1.4826 * 1.0), (table[:, 1] + 25) / (1.4826 * 10)])
+    want = np.column_stack(
+        [(table[:, 0] - 2.5) / (1.4826 * 1.0), (table[:, 1] + 25) / (1.4826 * 10)]
+    )
     t.close(
         t.call("robust_z", table),
         want,
@@ -404,8 +478,9 @@ def _mahalanobis(t):
     t.close(
         got,
         [1.0, 1.0, 0.0],
-        wrong={"Multiply by the INVERSE covariance (solve), not by the covariance.": [
-            4.0, 1.0, 0.0]},
+        wrong={
+            "Multiply by the INVERSE covariance (solve), not by the covariance.": [4.0, 1.0, 0.0]
+        },
         nudge="A step of 2 along a direction with standard deviation 2 is a distance of 1.",
     )
     corr = np.array([[2.0, 1.2], [1.2, 1.0]])
@@ -414,8 +489,14 @@ def _mahalanobis(t):
         t.call("mahalanobis", many, np.zeros(2), corr),
         [reference(row, np.zeros(2), np.linalg.inv(corr)) for row in many],
         case="correlated features, against SciPy",
-        wrong={"That is the SQUARED distance: take the square root.": [
-            reference(row, np.zeros(2), np.linalg.inv(corr)) ** 2 for row in many]},
+        wrong={
+            "That is the SQUARED distance: take the square root.": [
+                reference(row, np.zeros(2), np.linalg.inv(corr)) ** 2 for row in many
+            ],
+            "Use the whole covariance matrix: the correlation between the features matters.": (
+                np.sqrt((many**2 / np.diag(corr)).sum(axis=1))
+            ),
+        },
     )
 
 
@@ -442,6 +523,12 @@ def _precision_at_budget(t):
         nudge="A budget of 0.4 on 5 rows is 2 alerts: rows 0 and 2.",
     )
     t.close(t.call("precision_at_budget", scores, y, 0.6), 2 / 3, case="a budget of 3 alerts")
+    t.close(
+        t.call("precision_at_budget", scores, y, 0.76),
+        0.5,
+        case="a budget of 0.76 on 5 rows (3.8, so 4 alerts)",
+        wrong={"Round budget times n to the nearest whole number: 3.8 is 4 alerts, not 3.": 2 / 3},
+    )
     t.close(
         t.call("precision_at_budget", [1.0, 1.0, 1.0, 0.0], [False, True, True, False], 0.25),
         0.0,
@@ -472,8 +559,7 @@ number(
     "q_recall_at_budget",
     hints=(
         "Recall is the share of all the positives that the alerts catch.",
-        "Count the true positives among the alerts, then divide by all the positives in "
-        "the data.",
+        "Count the true positives among the alerts, then divide by all the positives in the data.",
     ),
 )
 choice(
