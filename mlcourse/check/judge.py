@@ -553,9 +553,13 @@ class Tester:
         *args: Any,
         nudge: str | None = None,
         case: str | None = None,
+        match: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """Calling ``target(*args)`` raises ``error`` (an exception class, name or tuple)."""
+        """Calling ``target(*args)`` raises ``error`` (an exception class, name or tuple).
+
+        ``match``, a regular expression, must also be found in the error's message.
+        """
         label = self._need_case(case)
         self.called = (
             f"{_label(target)}({case})" if self.hidden else self._show_call(target, args, kwargs)
@@ -574,9 +578,13 @@ class Tester:
         short = " or ".join(w.rpartition(".")[2] for w in wanted)
         if "raised" in answer and isinstance(answer["raised"], dict):
             mro = answer["raised"].get("mro") or []
-            if any(w in mro for w in wanted):
+            message = str(answer["raised"].get("message", ""))
+            if any(w in mro for w in wanted) and (match is None or re.search(match, message)):
                 self.passed += 1
                 return
+            if any(w in mro for w in wanted):
+                shown = "a message that does not say" if self.hidden else f"the message {message[:200]!r}"
+                raise self.fail(f"{shown}{label}", f"a {wanted[0].rpartition('.')[2]} whose message matches {match!r}", nudge)
             raised = answer["raised"]
             if self.hidden:  # never echo the learner's text in a hidden test's message
                 got = "a different exception"
