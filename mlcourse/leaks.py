@@ -122,6 +122,7 @@ def scan(
     hints: list[tuple[str, str, str]] = (),
     names: frozenset[str] = frozenset(),
     solutions_only: frozenset[str] = frozenset(),
+    min_run: int = RUN,
 ) -> LeakReport:
     """Find leaks of ``secrets`` in ``visible`` texts (``(where, text)`` pairs).
 
@@ -140,15 +141,15 @@ def scan(
     for secret in secrets:
         toks = tokens(strip_comments(secret.code))
         secret_tokens.append((secret, toks))
-        for i, window in _windows(toks, RUN, boring):
+        for i, window in _windows(toks, min_run, boring):
             index.setdefault(window, []).append((secret, toks, i))
     allowed = [(ex, tokens(run)) for ex, run in allows]
     seen: set[tuple[str, str, str]] = set()
     for where, text in visible:
         vt = tokens(text)
         i = 0
-        while i <= len(vt) - RUN:
-            window = tuple(vt[i : i + RUN])
+        while i <= len(vt) - min_run:
+            window = tuple(vt[i : i + min_run])
             matches = index.get(window)
             if not matches:
                 i += 1
@@ -160,7 +161,7 @@ def scan(
                     continue
             secret, st, j = matches[0]
             # Extend the run as far as both sides agree.
-            length = RUN
+            length = min_run
             while i + length < len(vt) and j + length < len(st) and vt[i + length] == st[j + length]:
                 length += 1
             run = vt[i : i + length]
