@@ -215,6 +215,52 @@ def check(
     sys.exit(1 if failed else 0)
 
 
+# -- site ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("_site"),
+    show_default=True,
+    help="Where the built site goes (a static folder: serve it from anywhere).",
+)
+@click.option(
+    "--no-execute",
+    is_flag=True,
+    help="Do not execute notebooks the gate has not executed (pages without figures).",
+)
+def site(out: Path, no_execute: bool) -> None:
+    """Build the course's website, offline, from the student versions.
+
+    Sphinx with myst-nb and sphinx-book-theme: the plan, one page per notebook
+    with its figures, search, Binder and download links, quizzes as questions.
+    No solution and no hidden test reaches it (the built pages are scanned with
+    the gate's leak check). Open OUT/index.html, or serve OUT with any static host.
+    """
+    from mlcourse.site import SiteError, build
+
+    with Progress(
+        TextColumn("[bold]building"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=None)
+        try:
+            index = build(
+                out,
+                execute=not no_execute,
+                progress=lambda rel: progress.update(task, description=rel),
+            )
+        except SiteError as exc:
+            _fail(str(exc))
+    console.print(f"wrote {index} (serve the folder: python -m http.server -d {out})")
+
+
 # -- data ----------------------------------------------------------------------
 
 

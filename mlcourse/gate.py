@@ -722,11 +722,13 @@ def _stub_run(
 ) -> None:
     """Proof 6: the student version fails every graded test, and nothing else."""
     first = cnb.first_exercise_index
+    executed: list = [None] * len(student.cells)
     with Kernel(student, cnb.path.parent) as kernel:
         for index, cell in enumerate(student.cells):
             if cell.cell_type != "code":
                 continue
             out = kernel.run(index)
+            executed[index] = out
             err = _error_of(out)
             where = f"student version, cell {index + 1}"
             if is_test(cell):
@@ -748,6 +750,10 @@ def _stub_run(
                     )
                 elif err[0] not in STUB_ERRORS:
                     report.problems.append(f"{where} raised {err[0]}: {_short(err[1])}")
+    # The site shows the notebooks' figures from this very execution of the stubs.
+    from mlcourse.site import save_executed
+
+    save_executed(student, executed)
 
 
 def _legacy_leaks(cnb: CourseNotebook, student: NotebookNode, report: Report) -> None:

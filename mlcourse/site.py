@@ -267,8 +267,14 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def page_text(path: Path) -> str:
+    """A page's text as the leak check reads it.
+
+    Inline code keeps the backticks it had in the notebook's markdown, so that
+    a task statement (`"a"`, `"b"`) reads as it did where the gate checked it.
+    """
     text = path.read_text(encoding="utf-8", errors="replace")
     text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", text, flags=re.S)
+    text = re.sub(r"</?code\b[^>]*>", " ` ", text)
     return html.unescape(_TAG.sub(" ", text))
 
 

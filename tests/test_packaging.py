@@ -24,7 +24,7 @@ def test_environment_matches_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pypi = {_name(r): _version(r) for r in project["dependencies"]}
     for extra, requirements in project["optional-dependencies"].items():
-        if extra in ("dev", "postgres"):  # tools, not the course
+        if extra in ("dev", "postgres", "site"):  # tools, not the course
             continue
         pypi.update({_name(r): _version(r) for r in requirements})
     env = yaml.safe_load((REPO / "environment.yml").read_text())
