@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -481,8 +480,7 @@ def grade(
         console.print(
             f"[bold red]GRADER ERRORS: {len(summary.grader_errors)} notebook(s) were not "
             "graded because the grader itself failed[/] (not the students' fault); "
-            "they are graded again on the next run. First: "
-            + summary.grader_errors[0].detail,
+            "they are graded again on the next run. First: " + summary.grader_errors[0].detail,
             highlight=False,
         )
     if summary.sandbox != "on":

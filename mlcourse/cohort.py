@@ -142,7 +142,8 @@ for _target in ["/dev/evil"] + [a for a in sys.argv if a.endswith(".json")]:
             _fh.write("{}")
     except OSError:
         pass
-for _conn in glob.glob(os.path.join(os.path.dirname(next((a for a in sys.argv if a.endswith(".json")), "/x/x")), "*")):
+_json = next((a for a in sys.argv if a.endswith(".json")), "/x/x")
+for _conn in glob.glob(os.path.join(os.path.dirname(_json), "*")):
     try:
         os.unlink(_conn)
     except OSError:

@@ -73,7 +73,7 @@ CELL_TIMEOUT = 180
 STUB_ERRORS = CHECK_ERRORS | {"NotImplementedError", "NameError"}
 MUTANT_MIN_TIMEOUT = 10.0
 MUTANTS_SUFFIX = ".mutants.json"
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2  # 2: mistakes and mutants run at the exercise's place
 #: Share of up-to-date exercises re-mutated by a default run, to catch drift.
 SAMPLE_SHARE = 0.1
 MUTANT_MODES = ("changed", "all", "off")
@@ -246,18 +246,33 @@ class Kernel:
     def printed(self, source: str, timeout: float | None = None) -> str:
         """What ``source`` printed (the transport of the trusted checks)."""
         cell = self.run_code(source, timeout)
-        return "".join(
-            o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream"
+        return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+    def reset_peak(self) -> None:
+        """Start a new peak-memory stretch (Linux: reset the kernel's VmHWM)."""
+        self.printed(
+            "try:\n    open('/proc/self/clear_refs', 'w').write('5')\nexcept OSError:\n    pass"
         )
 
-    def usage(self) -> tuple[float, float]:
-        """(peak resident MB, CPU seconds) of the kernel and its finished children."""
+    def peak_mb(self) -> float:
+        """The kernel's peak resident memory since :meth:`reset_peak`, in MB."""
+        text = self.printed(
+            "try:\n    print(next(l.split()[1] for l in open('/proc/self/status') "
+            "if l.startswith('VmHWM')))\nexcept (OSError, StopIteration):\n    print(0)"
+        )
+        try:
+            return int(text.strip().splitlines()[-1]) / 1024.0
+        except (ValueError, IndexError):
+            return 0.0
+
+    def usage(self) -> tuple[float, float, float]:
+        """(peak MB of the kernel, peak MB of its finished children, CPU seconds of both)."""
         text = self.printed(_USAGE_PROBE)
         try:
             own, children, cpu = text.split()
         except ValueError:
-            return 0.0, 0.0
-        return max(int(own), int(children)) / 1024.0, float(cpu)  # ru_maxrss is KiB on Linux
+            return 0.0, 0.0, 0.0
+        return int(own) / 1024.0, int(children) / 1024.0, float(cpu)  # ru_maxrss is KiB
 
 
 # -- the checks module --------------------------------------------------------------
@@ -286,7 +301,9 @@ def _module_problems(cnb: CourseNotebook, report: Report) -> dict:
     for name in sorted(names - set(found)):
         report.problems.append(f"format: exercise {name!r} has no problem in exercises/{stem}.py")
     for name in sorted(set(found) - names):
-        report.problems.append(f"format: exercises/{stem}.py defines {name!r}, not an exercise here")
+        report.problems.append(
+            f"format: exercises/{stem}.py defines {name!r}, not an exercise here"
+        )
     for name, prob in found.items():
         if name not in names:
             continue
@@ -329,7 +346,9 @@ def _leaks(
     visible.append(
         (
             "student metadata",
-            json.dumps([student.metadata] + [c.metadata for c in student.cells], ensure_ascii=False),
+            json.dumps(
+                [student.metadata] + [c.metadata for c in student.cells], ensure_ascii=False
+            ),
         )
     )
     hints = []
@@ -545,6 +564,45 @@ def _mutate(
     return result
 
 
+def _mistakes(
+    kernel: Kernel, cnb: CourseNotebook, ex, report: Report, printed: list[tuple[str, str]]
+) -> None:
+    """Proof 4 for one exercise, at its place in the notebook."""
+    for mistake in [m for m in cnb.mistakes if m.exercise == ex.name]:
+        label = f"mistake {mistake.exercise}/{mistake.name}"
+        err, test_cell = _run_exercise(kernel, ex, mistake.code, None)
+        if err:
+            report.problems.append(
+                f"{label}: its own code raised {err[0]}: {_short(err[1])} "
+                "(a mistake must run, and be caught by the tests)"
+            )
+        else:
+            err = _error_of(test_cell)
+            if not cnb.legacy:
+                _, visible_message = _trusted(kernel, cnb, ex, hidden=False)
+                printed.append((f"{ex.name}'s visible checks on {label}", visible_message))
+            if err is None:
+                report.problems.append(f"{label} NOT caught: the tests pass on it")
+            elif err[0] not in CHECK_ERRORS:
+                report.problems.append(
+                    f"{label}: the tests crashed with {err[0]} instead of a check failure"
+                )
+            else:
+                caught = True
+                if not cnb.legacy:
+                    ok, message = _trusted(kernel, cnb, ex)
+                    if ok:
+                        caught = False
+                        report.problems.append(
+                            f"{label} NOT caught by the trusted checks (the kernel's "
+                            "test failed, the grader's would pass)"
+                        )
+                report.caught += caught
+        # Restore the solution's state for the next mistake.
+        for index in range(ex.solution_index, ex.test_index):
+            kernel.run(index)
+
+
 def _solution_run(
     cnb: CourseNotebook,
     report: Report,
@@ -554,39 +612,83 @@ def _solution_run(
     mutant_mode: str,
     printed: list[tuple[str, str]],
 ) -> dict[str, MutantResult]:
-    """Proofs 3, 4, 5 and 7: the solution, then every mistake and mutant in the same kernel."""
+    """Proofs 3, 4, 5 and 7, in one kernel.
+
+    The notebook runs top to bottom; right after each exercise's test cell
+    passes, that exercise's mistakes and mutants run *there*, so that each
+    meets exactly the state a learner's answer meets (nothing defined by
+    later cells), and the solution is restored before the notebook goes on.
+    The budgets count the notebook's own cells only: their wall time, their
+    CPU time, and the peak memory of those stretches.
+    """
     cwd = cnb.path.parent
     fresh: dict[str, MutantResult] = {}
-    baselines: dict[str, float] = {}
     by_test = {ex.test_index: ex for ex in cnb.exercises}
     by_solution = {ex.solution_index: ex for ex in cnb.exercises}
+    records = load_records(cnb.path) if mutant_mode != "off" else {}
+    stem = cnb.path.stem
+
+    def wants_mutants(ex) -> str | None:
+        if mutant_mode == "off":
+            return None
+        wanted = exercise_hash(cnb, ex, found)
+        old = records.get(ex.name)
+        stale = old is None or old.get("hash") != wanted
+        if mutant_mode == "all" or stale or _in_sample(stem, ex.name, SAMPLE_SHARE):
+            return wanted
+        return None
+
     with Kernel(cnb.nb, cwd) as kernel:
-        start = time.perf_counter()
+        wall = 0.0
+        cpu = 0.0
+        peak = 0.0
+        kernel.reset_peak()
+        last_cpu = kernel.usage()[2]
         marks: dict[str, float] = {}
         for index, cell in enumerate(cnb.nb.cells):
             if cell.cell_type != "code":
                 continue
             if index in by_solution:
-                marks[by_solution[index].name] = time.perf_counter()
+                marks[by_solution[index].name] = wall
+            began = time.perf_counter()
             out = kernel.run(index)
+            wall += time.perf_counter() - began
+            now = kernel.usage()[2]
+            cpu += now - last_cpu
+            last_cpu = now
             err = _error_of(out)
             if err:
                 report.problems.append(
                     f"solution run: cell {index + 1} raised {err[0]}: {_short(err[1])}"
                 )
                 return fresh
-            if index in by_test:
-                ex = by_test[index]
-                baselines[ex.name] = time.perf_counter() - marks.get(ex.name, start)
-                if not cnb.legacy:
-                    ok, message = _trusted(kernel, cnb, ex)
-                    if not ok:
-                        report.problems.append(
-                            f"solution run: the trusted checks of {ex.name} fail on the "
-                            f"solution: {_short(message, 300)}"
-                        )
-        report.seconds = time.perf_counter() - start
-        report.peak_mb, report.cpu_seconds = kernel.usage()
+            if index not in by_test:
+                continue
+            ex = by_test[index]
+            baseline = wall - marks.get(ex.name, 0.0)
+            if not cnb.legacy:
+                ok, message = _trusted(kernel, cnb, ex)
+                if not ok:
+                    report.problems.append(
+                        f"solution run: the trusted checks of {ex.name} fail on the "
+                        f"solution: {_short(message, 300)}"
+                    )
+            wanted = wants_mutants(ex)
+            if not (any(m.exercise == ex.name for m in cnb.mistakes) or wanted):
+                continue
+            peak = max(peak, kernel.peak_mb())
+            _mistakes(kernel, cnb, ex, report, printed)
+            if wanted:
+                fresh[ex.name] = _mutate(kernel, cnb, ex, baseline, wanted)
+            # Back to the notebook: its own time, CPU and memory only from here.
+            kernel.reset_peak()
+            last_cpu = kernel.usage()[2]
+        peak = max(peak, kernel.peak_mb())
+        own_mb, children_mb, _ = kernel.usage()
+        report.seconds = wall
+        report.cpu_seconds = cpu
+        # VmHWM per stretch where Linux has it; otherwise the kernel's lifetime peak
+        report.peak_mb = max(peak or own_mb, children_mb)
         if report.seconds > budget_s:
             report.problems.append(
                 f"over budget: the solution run took {report.seconds:.1f} s "
@@ -596,55 +698,6 @@ def _solution_run(
             report.problems.append(
                 f"over budget: peak memory {report.peak_mb:.0f} MB (budget {budget_mb:.0f} MB)"
             )
-
-        for mistake in cnb.mistakes:
-            ex = cnb.exercise(mistake.exercise)
-            label = f"mistake {mistake.exercise}/{mistake.name}"
-            err, test_cell = _run_exercise(kernel, ex, mistake.code, None)
-            if err:
-                report.problems.append(
-                    f"{label}: its own code raised {err[0]}: {_short(err[1])} "
-                    "(a mistake must run, and be caught by the tests)"
-                )
-            else:
-                err = _error_of(test_cell)
-                if not cnb.legacy:
-                    _, visible_message = _trusted(kernel, cnb, ex, hidden=False)
-                    printed.append((f"{ex.name}'s visible checks on {label}", visible_message))
-                if err is None:
-                    report.problems.append(f"{label} NOT caught: the tests pass on it")
-                elif err[0] not in CHECK_ERRORS:
-                    report.problems.append(
-                        f"{label}: the tests crashed with {err[0]} instead of a check failure"
-                    )
-                else:
-                    caught = True
-                    if not cnb.legacy:
-                        ok, message = _trusted(kernel, cnb, ex)
-                        if ok:
-                            caught = False
-                            report.problems.append(
-                                f"{label} NOT caught by the trusted checks (the kernel's "
-                                "test failed, the grader's would pass)"
-                            )
-                    report.caught += caught
-            # Restore the solution's state for the next mistake.
-            for index in range(ex.solution_index, ex.test_index):
-                kernel.run(index)
-
-        if mutant_mode != "off":
-            records = load_records(cnb.path)
-            stem = cnb.path.stem
-            for ex in cnb.exercises:
-                wanted = exercise_hash(cnb, ex, found)
-                old = records.get(ex.name)
-                stale = old is None or old.get("hash") != wanted
-                if (
-                    mutant_mode == "all"
-                    or stale
-                    or _in_sample(stem, ex.name, SAMPLE_SHARE)
-                ):
-                    fresh[ex.name] = _mutate(kernel, cnb, ex, baselines.get(ex.name, 1.0), wanted)
     return fresh
 
 
@@ -665,12 +718,12 @@ def _mutation_verdict(
                     "changed): run `mlcourse check --mutants all --record` and commit "
                     f"{records_path(cnb.path).name}"
                 )
-            elif not record and old is not None and sorted(old.get("survivors", [])) != sorted(
-                res.survivors
+            elif (
+                not record
+                and old is not None
+                and sorted(old.get("survivors", [])) != sorted(res.survivors)
             ):
-                report.problems.append(
-                    f"mutants: {ex.name}'s fresh results differ from its record"
-                )
+                report.problems.append(f"mutants: {ex.name}'s fresh results differ from its record")
         elif old is not None and old.get("hash") == wanted:
             res = MutantResult(
                 ex.name,
@@ -760,7 +813,9 @@ def _legacy_leaks(cnb: CourseNotebook, student: NotebookNode, report: Report) ->
     """The earlier notebooks' leak check (whole lines), until they are converted."""
     names = frozenset(ex.name for ex in cnb.exercises)
     visible = [(f"student cell {i + 1}", cell.source) for i, cell in enumerate(student.cells)]
-    result = leaks.scan(_secrets(cnb), visible, [(a.exercise, a.run) for a in cnb.allows], names=names)
+    result = leaks.scan(
+        _secrets(cnb), visible, [(a.exercise, a.run) for a in cnb.allows], names=names
+    )
     report.leaks = len(result.leaks)
     report.allowed = len(result.allowed)
 
@@ -792,7 +847,7 @@ def check_notebook(
     found = {} if cnb.legacy else _module_problems(cnb, report)
     if cnb.legacy:
         report.problems.append(
-            "format: this notebook still uses check.exercise (convert it to check(\"name\") "
+            'format: this notebook still uses check.exercise (convert it to check("name") '
             "with a checks module; see course/AUTHORING.md)"
         )
     printed: list[tuple[str, str]] = []
@@ -817,8 +872,10 @@ def check_notebook(
         _legacy_leaks(cnb, student, report)
     else:
         _leaks(cnb, student, report, found, printed)
-        ran = not any(p.startswith(("solution run: cell", "the kernel died", "a cell timed out"))
-                      for p in report.problems)
+        ran = not any(
+            p.startswith(("solution run: cell", "the kernel died", "a cell timed out"))
+            for p in report.problems
+        )
         if mutant_mode != "off" and ran:
             _mutation_verdict(cnb, report, fresh, found, record)
     return report

@@ -87,7 +87,8 @@ class Hit:
 
     def __str__(self) -> str:
         shown = self.run if len(self.run) <= 90 else self.run[:87] + "..."
-        return f"{self.where} contains {len(tokens(self.run))} tokens of {self.exercise}'s {self.kind}: {shown!r}"
+        count = len(tokens(self.run))
+        return f"{self.where} contains {count} tokens of {self.exercise}'s {self.kind}: {shown!r}"
 
 
 @dataclass
@@ -162,19 +163,19 @@ def scan(
             secret, st, j = matches[0]
             # Extend the run as far as both sides agree.
             length = min_run
-            while i + length < len(vt) and j + length < len(st) and vt[i + length] == st[j + length]:
+            while (
+                i + length < len(vt) and j + length < len(st) and vt[i + length] == st[j + length]
+            ):
                 length += 1
             run = vt[i : i + length]
             key = (secret.exercise, where, " ".join(run))
             if key not in seen:
                 seen.add(key)
-                ok = any(
-                    ex == secret.exercise and _contains(allow, run) for ex, allow in allowed
-                )
+                ok = any(ex == secret.exercise and _contains(allow, run) for ex, allow in allowed)
                 report.hits.append(Hit(secret.exercise, secret.kind, where, " ".join(run), ok))
             i += length
     # A hint quoting a whole solution line, however short.
-    for exercise, where, text in hints:
+    for _exercise, where, text in hints:
         ht = tokens(text)
         for secret, _ in secret_tokens:
             if secret.kind != "solution":
@@ -189,7 +190,5 @@ def scan(
                         ok = any(
                             ex == secret.exercise and _contains(allow, lt) for ex, allow in allowed
                         )
-                        report.hits.append(
-                            Hit(secret.exercise, "solution line", where, run, ok)
-                        )
+                        report.hits.append(Hit(secret.exercise, "solution line", where, run, ok))
     return report

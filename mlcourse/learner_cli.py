@@ -133,7 +133,9 @@ def lab_config(workspace: Path) -> dict[str, str]:
     target = notification / "notification.jupyterlab-settings"
     if not target.exists():
         target.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    path = [str(root)] + [p for p in os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+    path = [str(root)] + [
+        p for p in os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p
+    ]
     return {
         "JUPYTER_CONFIG_PATH": os.pathsep.join(path),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
@@ -256,7 +258,7 @@ def _check_torch() -> tuple[bool, str, str]:
     try:
         import torch
     except ImportError:
-        return False, "PyTorch is not installed", 'pip install -e . (it pins torch==2.13.0, CPU)'
+        return False, "PyTorch is not installed", "pip install -e . (it pins torch==2.13.0, CPU)"
     version = torch.__version__
     cuda = torch.version.cuda
     ok = version.startswith("2.13.0") and not cuda

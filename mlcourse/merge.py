@@ -245,8 +245,9 @@ def merge(
     for key in ("kernelspec", "language_info"):
         if key in new.get("metadata", {}):
             merged.metadata.setdefault(key, copy.deepcopy(new.metadata[key]))
-    merged.nbformat, merged.nbformat_minor = new.nbformat, max(
-        new.get("nbformat_minor", 5), learner.get("nbformat_minor", 5)
+    merged.nbformat, merged.nbformat_minor = (
+        new.nbformat,
+        max(new.get("nbformat_minor", 5), learner.get("nbformat_minor", 5)),
     )
     _unique_ids(merged)
     return merged, report

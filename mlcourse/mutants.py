@@ -344,8 +344,10 @@ def _alternatives(node: ast.AST, parent: ast.AST | None) -> list[tuple[str, obje
             and isinstance(parent, ast.Return | ast.Tuple)
         ):
             alts.append(("dtype", lambda n: n.args[0]))
-    elif isinstance(node, ast.Name) and node.id in ("float", "int") and isinstance(
-        parent, ast.Call | ast.keyword
+    elif (
+        isinstance(node, ast.Name)
+        and node.id in ("float", "int")
+        and isinstance(parent, ast.Call | ast.keyword)
     ):
         if not (isinstance(parent, ast.Call) and parent.func is node):
             alts.append(("dtype", lambda n: ast.Name("int" if n.id == "float" else "float")))
@@ -359,7 +361,8 @@ def _alternatives(node: ast.AST, parent: ast.AST | None) -> list[tuple[str, obje
             alts.append(("dtype", how))
     if isinstance(node, ast.stmt) and not isinstance(node, ast.Pass):
         if not _is_docstring(node, parent) and not isinstance(
-            node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef | ast.Import | ast.ImportFrom
+            node,
+            ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef | ast.Import | ast.ImportFrom,
         ):
             alts.append(("delete", lambda n: ast.Pass()))
     return alts

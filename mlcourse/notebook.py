@@ -336,10 +336,13 @@ def parse(path: Path) -> CourseNotebook:
     course_nb.explanations = {str(k): str(v).strip() for k, v in explain.items()}
     course_nb.equivalents = [
         Equivalent(**e)
-        for e in _entries(author, "equivalent", ("exercise", "mutant", "why"), course_nb.mistakes_path)
+        for e in _entries(
+            author, "equivalent", ("exercise", "mutant", "why"), course_nb.mistakes_path
+        )
     ]
     course_nb.allows = [
-        Allow(**e) for e in _entries(author, "allow", ("exercise", "run", "why"), course_nb.mistakes_path)
+        Allow(**e)
+        for e in _entries(author, "allow", ("exercise", "run", "why"), course_nb.mistakes_path)
     ]
     names = {ex.name for ex in course_nb.exercises}
     course_nb.legacy = any(
@@ -397,7 +400,7 @@ def _test_cell_problems(name: str, source: str) -> list[str]:
     ]
     if visible != [f'check("{name}")']:
         problems.append(
-            f"{where}: its visible part must be exactly one line, check(\"{name}\") "
+            f'{where}: its visible part must be exactly one line, check("{name}") '
             f"(the checks live in mlcourse/exercises/); found {len(visible)} line(s)"
         )
     hidden = hidden_region(source)
@@ -417,13 +420,15 @@ def _test_cell_problems(name: str, source: str) -> list[str]:
                 )
             args = node.args
             if len(args.args) != 1 or args.defaults or args.vararg or args.kwonlyargs:
-                problems.append(f"{where}: hidden function {node.name!r} takes exactly one argument, t")
+                problems.append(
+                    f"{where}: hidden function {node.name!r} takes exactly one argument, t"
+                )
         elif isinstance(node, ast.Expr) and _is_check_call(node.value, "key", name):
             continue
         else:
             problems.append(
-                f"{where}: hidden tests hold only @check.hidden(\"{name}\") functions and "
-                f"check.key(\"{name}\", ...) lines, not {type(node).__name__} (line {node.lineno})"
+                f'{where}: hidden tests hold only @check.hidden("{name}") functions and '
+                f'check.key("{name}", ...) lines, not {type(node).__name__} (line {node.lineno})'
             )
     return problems
 

@@ -54,7 +54,13 @@ def _figure(results, assignment: str):
     axes[1].set_title("Pass rate per test")
     axes[1].tick_params(axis="y", labelsize=8)
     names = [s for s in STATUS_ORDER if statuses.get(s)]
-    colours = {"graded": "C2", "timeout": "C1", "crashed": "C3", "invalid": "C4", "grader-error": "k"}
+    colours = {
+        "graded": "C2",
+        "timeout": "C1",
+        "crashed": "C3",
+        "invalid": "C4",
+        "grader-error": "k",
+    }
     axes[2].bar(names, [statuses[s] for s in names], color=[colours.get(s, "C7") for s in names])
     axes[2].set_title("Notebook outcomes")
     axes[2].set_ylabel("notebooks")
@@ -98,9 +104,8 @@ def _students_table(results) -> str:
             f" ({r.score:g}/{r.max_score:g}{'' if r.status == 'graded' else ', ' + r.status})"
             for r in items
         )
-        rows.append(
-            f"<tr><td>{html.escape(student)}</td><td>{total:g} / {maximum:g}</td><td>{links}</td></tr>"
-        )
+        who = html.escape(student)
+        rows.append(f"<tr><td>{who}</td><td>{total:g} / {maximum:g}</td><td>{links}</td></tr>")
     return "".join(rows)
 
 

@@ -58,8 +58,9 @@ SANDBOX_ENV = {
 class KernelLauncher(Protocol):
     """Something that starts kernels in its own way (the zygote)."""
 
-    def kernel_command(self, kernel_cmd: list[str], cgroup_dirs: list[Path], limits) -> list[str]:
-        ...
+    def kernel_command(
+        self, kernel_cmd: list[str], cgroup_dirs: list[Path], limits
+    ) -> list[str]: ...
 
 
 def _read(path: Path) -> str | None:

@@ -171,7 +171,7 @@ def _plan_page(course: Path, pages: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-CONF = '''
+CONF = """
 project = "mlcourse"
 author = "the mlcourse authors"
 extensions = ["myst_nb"]
@@ -183,7 +183,9 @@ html_title = "mlcourse"
 html_static_path = ["_static"]
 html_css_files = ["mlcourse.css"]
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
-mathjax2_config = {"tex2jax": {"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]]}}
+mathjax2_config = {
+    "tex2jax": {"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]]}
+}
 html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
@@ -193,7 +195,7 @@ html_theme_options = {
 html_last_updated_fmt = None
 exclude_patterns = ["_build"]
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type", "misc.highlighting_failure"]
-'''
+"""
 
 CSS = """
 .mlcourse-links { background: #f3f6fa; padding: .5em .8em; border-radius: 4px; }
@@ -203,8 +205,8 @@ CSS = """
 
 def build(out: Path, course: Path | None = None, execute: bool = True, progress=None) -> Path:
     """Build the site into ``out``; return the path of its index page."""
-    from mlcourse.release import student_version
     from mlcourse.notebook import read_notebook
+    from mlcourse.release import student_version
 
     course = course or paths.course_dir()
     out = Path(out)
@@ -230,8 +232,10 @@ def build(out: Path, course: Path | None = None, execute: bool = True, progress=
             downloads[rel] = (nbformat.writes(student) + "\n").encode("utf-8")
             nb = executed(student, (course / rel).parent) if execute else copy.deepcopy(student)
             nb = tidy(nb)
-            nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0,
-                            _links(rel, rel.count("/")))
+            nb.cells.insert(
+                1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0,
+                _links(rel, rel.count("/")),
+            )
             target = src / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target)
@@ -239,7 +243,18 @@ def build(out: Path, course: Path | None = None, execute: bool = True, progress=
         (src / "index.md").write_text(_plan_page(course, pages), encoding="utf-8")
         build_dir = work / "html"
         done = subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-j", "2", str(src), str(build_dir)],
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "-b",
+                "html",
+                "-q",
+                "-j",
+                "2",
+                str(src),
+                str(build_dir),
+            ],
             capture_output=True,
             text=True,
             env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
@@ -257,7 +272,9 @@ def build(out: Path, course: Path | None = None, execute: bool = True, progress=
         shutil.rmtree(work, ignore_errors=True)
     hits = scan_site(out, course)
     if hits:
-        raise SiteError("the built site contains solution or hidden-test text:\n" + "\n".join(hits[:20]))
+        raise SiteError(
+            "the built site contains solution or hidden-test text:\n" + "\n".join(hits[:20])
+        )
     return out / "index.html"
 
 

@@ -145,7 +145,9 @@ def _load_manifest(workspace: Path) -> tuple[dict[str, str], dict[str, bool]]:
 
 def _save_manifest(workspace: Path, files: dict[str, str], pristine: dict[str, bool]) -> None:
     payload = {"files": files, "pristine": pristine, "written": time.time()}
-    atomic_write(layout.manifest_path(workspace), json.dumps(payload, indent=1, sort_keys=True).encode())
+    atomic_write(
+        layout.manifest_path(workspace), json.dumps(payload, indent=1, sort_keys=True).encode()
+    )
 
 
 def _backup(workspace: Path, rel: str, data: bytes) -> Path:

@@ -218,7 +218,7 @@ def _scrub(folders: list[str]) -> list[str]:
             os.chmod(path, 0o700, follow_symlinks=False)
 
     def remove_tree(path: str) -> None:
-        for root, dirs, files in os.walk(path, topdown=True, followlinks=False):
+        for root, dirs, _files in os.walk(path, topdown=True, followlinks=False):
             unlock(root)
             for name in dirs:
                 full = os.path.join(root, name)

@@ -82,10 +82,10 @@ TEST_EXERCISES = Path(tempfile.gettempdir()) / f"mlcourse-test-exercises-{os.get
 
 def use_checks(folder: Path, stems: list[str], text: str = CHECKS) -> Path:
     """Write the test checks module for each notebook stem and put ``folder`` on the path."""
+    import sys
+
     import mlcourse.exercises
     from mlcourse.check import problems
-
-    import sys
 
     folder.mkdir(parents=True, exist_ok=True)
     for stem in stems:
@@ -142,7 +142,10 @@ def tiny(tmp_path) -> Path:
 
 
 ALPHA_MISTAKES = (
-    MISTAKES.replace('double = "Doubling is multiplication by two."', 'double = "Times two."\nsquare = "x times x."')
+    MISTAKES.replace(
+        'double = "Doubling is multiplication by two."',
+        'double = "Times two."\nsquare = "x times x."',
+    )
     + """
 [[mistake]]
 exercise = "square"

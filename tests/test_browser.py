@@ -250,7 +250,7 @@ def test_learner_path_in_jupyterlab(lab):
             # 1. `mlcourse start` opens on the start page, with no instructor panels
             page.goto(f"{base}/?token={TOKEN}")
             expect(page).to_have_url(re.compile(r"/lab/tree/00_start_here\.ipynb"))
-            expect(page.locator(".jp-mod-current[data-type=\"document-title\"]")).to_contain_text(
+            expect(page.locator('.jp-mod-current[data-type="document-title"]')).to_contain_text(
                 "00_start_here.ipynb"
             )
             listing = page.locator(".jp-DirListing-item", has_text="00_start_here.ipynb")
@@ -333,8 +333,7 @@ def test_learner_path_in_jupyterlab(lab):
             log = workspace / ".mlcourse" / "progress.jsonl"
             records = [json.loads(line) for line in log.read_text().splitlines()]
             assert [
-                (r["notebook"], r["exercise"], r.get("event"), r.get("outcome"))
-                for r in records
+                (r["notebook"], r["exercise"], r.get("event"), r.get("outcome")) for r in records
             ] == [
                 (rel, "matmul", "check", "not_attempted"),
                 (rel, "matmul", "check", "incorrect"),

@@ -201,7 +201,9 @@ def test_learner_side_keeps_objects_and_resolves_paths():
             return X @ self.coef_
 
     ns = {"Model": Model}
-    kept = perform({"op": "call", "target": {"name": "Model"}, "args": [], "kwargs": [], "keep": True}, ns)
+    kept = perform(
+        {"op": "call", "target": {"name": "Model"}, "args": [], "kwargs": [], "keep": True}, ns
+    )
     ref = kept["ref"]["id"]
     got = perform(
         {

@@ -35,7 +35,7 @@ def test_test_that_passes_on_stub_fails_the_gate(tmp_path):
     use_checks(
         TEST_EXERCISES,
         ["tiny"],
-        'from mlcourse.check import problem\n\n'
+        "from mlcourse.check import problem\n\n"
         '@problem("double", hints=("A concept.", "An approach."))\n'
         'def _double(t):\n    t.true(True, "never")\n',
     )
@@ -63,7 +63,7 @@ def test_surviving_mutant_fails_and_names_the_mutant(tmp_path):
     use_checks(
         TEST_EXERCISES,
         ["tiny"],
-        'from mlcourse.check import problem\n\n'
+        "from mlcourse.check import problem\n\n"
         '@problem("double", hints=("A concept.", "An approach."))\n'
         'def _double(t):\n    t.true(t.call("double", 2) > 0, "not positive")\n',
     )
@@ -237,3 +237,15 @@ def test_malformed_notebook_is_a_clear_error(tmp_path):
         parse(bad)
     report = check_notebook(bad)
     assert not report.ok and "malformed JSON" in report.problems[0]
+
+
+def test_mutants_meet_the_state_at_their_exercise_not_what_later_cells_define(tmp_path):
+    """A later cell that defines the same name must not keep a deleted line's mutant alive."""
+    solution = (
+        "### BEGIN SOLUTION\nFACTOR = 2\n### END SOLUTION\n\n\n"
+        "def double(x):\n    return FACTOR * x"
+    )
+    path = build_notebook(tmp_path, solution=solution, after="FACTOR = 2  # a later cell")
+    report, text = problems(path, mutant_mode="all", record=True)
+    assert "survived" not in text, text
+    assert report.killed == report.mutants >= 3

@@ -61,7 +61,7 @@ HIDDEN_SNIPPETS = [
     't.call("square", -4)',
     "check.hidden",
     "BEGIN HIDDEN",
-    "a negative number\")",
+    'a negative number")',
 ]
 
 
@@ -409,7 +409,11 @@ def test_a_grader_that_cannot_load_its_checks_stops_before_grading(env, tmp_path
     monkeypatch.setenv("MLCOURSE_EXERCISES_PATH", str(tmp_path / "nowhere"))
     monkeypatch.setattr(mlcourse.exercises, "__path__", [mlcourse.exercises.__path__[0]])
     with pytest.raises(GradingError, match="cannot be imported inside the sandbox|cannot import"):
-        grade(Options("ps1", cohort, env / "out_broken", workers=1, sandbox="on" if SANDBOX else "off"))
+        grade(
+            Options(
+                "ps1", cohort, env / "out_broken", workers=1, sandbox="on" if SANDBOX else "off"
+            )
+        )
     assert not (env / "out_broken" / "grades.csv").exists()
 
 
@@ -458,12 +462,19 @@ def test_wrong_layout_and_empty_folder_stop_before_grading(env, tmp_path):
     (flat / "alice").mkdir(parents=True)
     (flat / "alice" / "alpha.ipynb").write_text("{}")
     runner = CliRunner()
-    result = runner.invoke(main, ["grade", "ps1", "--submissions", str(flat), "--out", str(tmp_path / "o")])
+    result = runner.invoke(
+        main, ["grade", "ps1", "--submissions", str(flat), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2, result.output
-    assert "alice/alpha.ipynb" in result.output and "<student>/<ASSIGNMENT>/<notebook>.ipynb" in result.output
+    assert (
+        "alice/alpha.ipynb" in result.output
+        and "<student>/<ASSIGNMENT>/<notebook>.ipynb" in result.output
+    )
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = runner.invoke(main, ["grade", "ps1", "--submissions", str(empty), "--out", str(tmp_path / "o")])
+    result = runner.invoke(
+        main, ["grade", "ps1", "--submissions", str(empty), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2 and "it is empty" in result.output
     assert not (tmp_path / "o" / "report.html").exists()
 

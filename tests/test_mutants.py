@@ -45,7 +45,8 @@ def keys(cell=CELL):
         "dtype: np.asarray(values, dtype=float) -> np.asarray(values, dtype=int)",
         "drop-abs: abs(v) -> v",
         "drop-copy: np.asarray(values, dtype=float).copy() -> np.asarray(values, dtype=float)",
-        "reduction: scaled[:-1].max(axis=0, keepdims=True) -> scaled[:-1].min(axis=0, keepdims=True)",
+        "reduction: scaled[:-1].max(axis=0, keepdims=True) -> "
+        "scaled[:-1].min(axis=0, keepdims=True)",
         "dtype: float(total) -> total",
         "delete: total = 0.0",
     ],

@@ -39,7 +39,9 @@ def test_every_notebook_has_a_page_and_a_download(built):
         assert page.exists(), rel
         assert (built / "notebooks" / rel).exists(), rel
         text = page.read_text()
-        assert "Launch in Binder" in text and site.BINDER.format(rel=rel) in text.replace("&amp;", "&")
+        assert "Launch in Binder" in text and site.BINDER.format(rel=rel) in text.replace(
+            "&amp;", "&"
+        )
 
 
 def test_no_solution_or_hidden_test_reaches_the_site(built):
@@ -63,8 +65,11 @@ def test_the_site_needs_no_network(built):
     for page in list(built.rglob("*.html"))[:40]:
         text = page.read_text()
         for url in re.findall(r'(?:src|href)="(https?://[^"]+)"', text):
-            assert "mybinder.org" in url or "github.com" in url or "readthedocs" in url or (
-                "sphinx" in url or "pydata" in url or "jupyter" in url
+            assert (
+                "mybinder.org" in url
+                or "github.com" in url
+                or "readthedocs" in url
+                or ("sphinx" in url or "pydata" in url or "jupyter" in url)
             ), f"{page} loads {url}"
         assert not re.search(r'<script[^>]+src="https?://', text), page
     mathjax = built / "_static" / "mathjax" / "MathJax.js"

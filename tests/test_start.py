@@ -38,7 +38,15 @@ def test_a_busy_port_moves_to_the_next_and_sigterm_stops_jupyterlab(tmp_path):
     env = dict(os.environ, JUPYTER_TOKEN="t", JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"))
     env.pop("JPY_SESSION_NAME", None)
     proc = subprocess.Popen(
-        [*_mlcourse(), "start", "--no-browser", "--port", str(port), "--workspace", str(tmp_path / "ws")],
+        [
+            *_mlcourse(),
+            "start",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--workspace",
+            str(tmp_path / "ws"),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -89,7 +97,10 @@ def test_the_learners_lab_hides_the_instructor_panels_and_the_news(tmp_path):
         assert plugin in page
     assert "validate-assignment" not in page  # learners keep Validate
     settings = Path(env["JUPYTERLAB_SETTINGS_DIR"])
-    assert '"fetchNews": "false"' in next(settings.rglob("notification.jupyterlab-settings")).read_text()
+    assert (
+        '"fetchNews": "false"'
+        in next(settings.rglob("notification.jupyterlab-settings")).read_text()
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
@@ -113,7 +124,9 @@ def test_doctor_says_what_to_fix_when_things_are_wrong(monkeypatch):
     from mlcourse import data
 
     monkeypatch.delenv(data.MIRROR_ENV, raising=False)
-    monkeypatch.setattr(data, "list_datasets", lambda: [type("R", (), {"name": "x", "cached": False})()])
+    monkeypatch.setattr(
+        data, "list_datasets", lambda: [type("R", (), {"name": "x", "cached": False})()]
+    )
     ok, what, fix = cli._check_data()
     assert not ok and "MLCOURSE_DATA_MIRROR" in fix
     result = CliRunner().invoke(main, ["doctor"])

@@ -37,7 +37,9 @@ def course(version: int = 1, *, signature: str = "x") -> bytes:
         cells.append(new_code_cell(stub, metadata=nbgrader(name, solution=True)))
         test = f'check("{name}")' + ("  # v2" if version > 1 else "")
         cells.append(
-            new_code_cell(test, metadata=nbgrader(f"test_{name}", grade=True, points=1, locked=True))
+            new_code_cell(
+                test, metadata=nbgrader(f"test_{name}", grade=True, points=1, locked=True)
+            )
         )
     if version > 1:
         cells.append(new_markdown_cell("## A new summary section"))

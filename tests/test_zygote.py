@@ -209,7 +209,8 @@ def test_dev_and_the_runtime_folder_are_read_only_and_ipython_is_fresh(zygote):
         "    try:\n        open(path, 'a').close()\n        return True\n"
         "    except OSError:\n        return False\n"
         "print(writable('/dev/evil'), writable(conn), writable(os.path.dirname(conn) + '/x'))\n"
-        "print(os.environ['IPYTHONDIR'].startswith('/tmp/ipython-'), os.environ['PYTHONNOUSERSITE'])"
+        "fresh = os.environ['IPYTHONDIR'].startswith('/tmp/ipython-')\n"
+        "print(fresh, os.environ['PYTHONNOUSERSITE'])"
     )
     assert _run(zygote, probe)[2][0] == ("False False False\nTrue 1", [])
 

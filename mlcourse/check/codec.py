@@ -203,7 +203,9 @@ def encode(value: Any, depth: int = 0, refs=None) -> Any:
                 "$": "dataframe",
                 "columns": _encode_index(value.columns, depth, refs),
                 "index": _encode_index(value.index, depth, refs),
-                "data": [_encode_values(value.iloc[:, i], depth, refs) for i in range(value.shape[1])],
+                "data": [
+                    _encode_values(value.iloc[:, i], depth, refs) for i in range(value.shape[1])
+                ],
                 "dtypes": [str(d) for d in value.dtypes],
             }
         if isinstance(value, pd.Series):
@@ -379,7 +381,9 @@ def decode(obj: Any, depth: int = 0, ref=None, target=None) -> Any:
         for pair in _list(obj.get("items")):
             if type(pair) is not list or len(pair) != 2:
                 raise CodecError("malformed dict item")
-            out[_hashable(decode(pair[0], depth + 1, ref, target))] = decode(pair[1], depth + 1, ref, target)
+            out[_hashable(decode(pair[0], depth + 1, ref, target))] = decode(
+                pair[1], depth + 1, ref, target
+            )
         return out
     if tag in ("set", "frozenset"):
         items = [_hashable(decode(v, depth + 1, ref, target)) for v in _list(obj.get("v"))]

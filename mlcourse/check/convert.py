@@ -35,9 +35,11 @@ def estimator(est: Any) -> dict:
     params = {}
     if hasattr(est, "get_params"):
         params = {k: _data_or_type(v) for k, v in est.get_params(deep=False).items()}
-    fitted = sorted(
-        name for name in vars(est) if name.endswith("_") and not name.startswith("_")
-    ) if hasattr(est, "__dict__") else []
+    fitted = (
+        sorted(name for name in vars(est) if name.endswith("_") and not name.startswith("_"))
+        if hasattr(est, "__dict__")
+        else []
+    )
     return {**type_of(est), "params": params, "fitted": fitted}
 
 
@@ -64,14 +66,30 @@ def module_summary(module: Any) -> dict:
     for name, child in module.named_modules():
         if name == "":
             continue
-        own = {
-            pname: list(p.shape) for pname, p in child.named_parameters(recurse=False)
-        }
+        own = {pname: list(p.shape) for pname, p in child.named_parameters(recurse=False)}
         extra = {}
-        for attr in ("in_features", "out_features", "in_channels", "out_channels", "kernel_size",
-                     "stride", "padding", "p", "num_features", "normalized_shape", "embed_dim",
-                     "num_heads", "input_size", "hidden_size", "num_layers", "batch_first",
-                     "bidirectional", "num_embeddings", "embedding_dim", "dropout"):
+        for attr in (
+            "in_features",
+            "out_features",
+            "in_channels",
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "padding",
+            "p",
+            "num_features",
+            "normalized_shape",
+            "embed_dim",
+            "num_heads",
+            "input_size",
+            "hidden_size",
+            "num_layers",
+            "batch_first",
+            "bidirectional",
+            "num_embeddings",
+            "embedding_dim",
+            "dropout",
+        ):
             if hasattr(child, attr):
                 extra[attr] = _data_or_type(getattr(child, attr))
         layers.append({"name": name, "type": type_of(child)["type"], "params": own, **extra})

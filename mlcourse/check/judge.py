@@ -43,7 +43,8 @@ _ndarray = np.ndarray
 _BUILTIN_ERRORS = frozenset(
     name
     for name in dir(builtins)
-    if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), BaseException)
+    if isinstance(getattr(builtins, name), type)
+    and issubclass(getattr(builtins, name), BaseException)
 )
 
 
@@ -174,9 +175,7 @@ class Tester:
         try:
             return self.transport.request(req, timeout)
         except TransportError as exc:
-            raise CodeRaised(
-                self.exercise, self._lines() + [("error", str(exc))]
-            ) from None
+            raise CodeRaised(self.exercise, self._lines() + [("error", str(exc))]) from None
 
     def _interpret(self, answer: dict, what: str, nudge: str | None = None) -> Any:
         """The data in ``answer``, or the failure it reports."""
@@ -304,6 +303,7 @@ class Tester:
         may_modify: bool = False,
         time_limit: float | None = None,
         slow_nudge: str | None = None,
+        error_nudge: str | None = None,
         **kwargs: Any,
     ) -> Any:
         """Call the learner's function (or a Ref's method) and return the result as data.
@@ -312,7 +312,8 @@ class Tester:
         that changes an argument in place fails ("changed its argument")
         unless ``may_modify``. ``keep=True`` returns a :class:`Ref` to the
         result instead (for objects that are not data). ``time_limit`` stops a
-        call still running after that many seconds.
+        call still running after that many seconds. ``error_nudge`` is shown
+        when the call raises (for example, a schema that refuses a valid input).
         """
         self.called = self._show_call(target, args, kwargs)
         limit = time_limit if time_limit is not None else self.default_time_limit
@@ -327,7 +328,12 @@ class Tester:
             "time_limit": time_limit,
         }
         timeout = None if limit is None else limit + 30.0
-        return self._interpret(self._send(req, timeout), _label(target), slow_nudge)
+        try:
+            return self._interpret(self._send(req, timeout), _label(target), slow_nudge)
+        except CodeRaised as failure:
+            if error_nudge:
+                raise CodeRaised(self.exercise, failure.lines + [("nudge", error_nudge)]) from None
+            raise
 
     def helper(self, target: Any, *args: Any, **kwargs: Any) -> Any:
         """Like :meth:`call`, for course code on the learner's side: a failure still names
@@ -484,9 +490,7 @@ class Tester:
             raise AuthoringError(f"{self.exercise}: t.close needs numbers to compare with")
         arr = _as_float_array(got)
         if arr is None:
-            raise self.fail(
-                f"{describe(got, values=not self.hidden)}{label}", "numbers", nudge
-            )
+            raise self.fail(f"{describe(got, values=not self.hidden)}{label}", "numbers", nudge)
         if arr.shape != exp.shape:
             if self.hidden:
                 raise self.fail(f"shape {arr.shape}{label}", "a different shape", nudge)
@@ -583,8 +587,16 @@ class Tester:
                 self.passed += 1
                 return
             if any(w in mro for w in wanted):
-                shown = "a message that does not say" if self.hidden else f"the message {message[:200]!r}"
-                raise self.fail(f"{shown}{label}", f"a {wanted[0].rpartition('.')[2]} whose message matches {match!r}", nudge)
+                shown = (
+                    "a message that does not say"
+                    if self.hidden
+                    else f"the message {message[:200]!r}"
+                )
+                raise self.fail(
+                    f"{shown}{label}",
+                    f"a {wanted[0].rpartition('.')[2]} whose message matches {match!r}",
+                    nudge,
+                )
             raised = answer["raised"]
             if self.hidden:  # never echo the learner's text in a hidden test's message
                 got = "a different exception"

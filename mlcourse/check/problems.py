@@ -147,7 +147,9 @@ def number(name: str, *, hints) -> Problem:
         )
         t.true(ok, f"your answer is {value!r}"[:80], "Answer with a number, not a string.")
 
-    return _register(Problem(name, notebook, tuple(h.strip() for h in hints), run, "number", (), line))
+    return _register(
+        Problem(name, notebook, tuple(h.strip() for h in hints), run, "number", (), line)
+    )
 
 
 def exercises_dirs() -> list[Path]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mlcourse import layout
 from mlcourse.check import events
+
 _STEM = re.compile(r"[A-Za-z_]\w*")
 
 

@@ -43,7 +43,9 @@ def _matmul(t):
     t.close(
         got,
         [[7.0, -1.0], [16.0, -1.0]],
-        wrong={"You returned the transpose: entry (i, j) comes from row i of A.": [[7, 16], [-1, -1]]},
+        wrong={
+            "You returned the transpose: entry (i, j) comes from row i of A.": [[7, 16], [-1, -1]]
+        },
         nudge="Check that the sum over the inner index runs over all of its terms.",
     )
     t.raises(

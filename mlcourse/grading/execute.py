@@ -153,9 +153,7 @@ def _rpc(client: _CappedClient, nb: NotebookNode):
             client.timeout = saved
             client.uncapped = False
             nb.cells.pop()
-        return "".join(
-            o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream"
-        )
+        return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
 
     return execute
 
@@ -435,9 +433,8 @@ def feedback_html(nb: NotebookNode | None, result: Result, verdicts: dict[str, V
             "<span class='pass'>passed</span>" if passed else "<span class='fail'>failed</span>"
         )
         possible = result.exercise_max.get(grade_id, points)
-        rows.append(
-            f"<tr><td>{esc(name)}</td><td>{verdict_html}</td><td>{points:g} / {possible:g}</td></tr>"
-        )
+        cells = f"<td>{esc(name)}</td><td>{verdict_html}</td><td>{points:g} / {possible:g}</td>"
+        rows.append(f"<tr>{cells}</tr>")
         body = [f"<h2>{esc(name)}: {verdict_html}</h2>"]
         message = found.message if found else "not run"
         body.append(f"<pre class='{'' if passed else 'msg'}'>{esc(_capped(message))}</pre>")
@@ -524,7 +521,9 @@ def grade_notebook(task: Task, plan: NotebookPlan) -> tuple[Result, dict[str, Ve
     scores = {}
     for grade_id, points in plan.points.items():
         found = verdicts.get(grade_id)
-        earned = points if (found is not None and found.passed and status is not Status.FLAGGED) else 0.0
+        earned = (
+            points if (found is not None and found.passed and status is not Status.FLAGGED) else 0.0
+        )
         scores[grade_id] = float(earned)
     result.exercises = scores
     result.score = sum(scores.values())

@@ -169,10 +169,7 @@ def students(submissions: Path, assignment: str, notebooks: list[str]) -> list[s
             others = sorted(q.name for q in folder.iterdir())[:3]
             wrong.append(f"{folder.name}/ (holds {', '.join(others) or 'nothing'})")
     if misplaced or (wrong and len(wrong) == len(folders)):
-        lines = [
-            f"{submissions} is not in nbgrader's layout {LAYOUT} "
-            f"(ASSIGNMENT = {assignment}):"
-        ]
+        lines = [f"{submissions} is not in nbgrader's layout {LAYOUT} (ASSIGNMENT = {assignment}):"]
         if misplaced:
             shown = ", ".join(misplaced[:8]) + (" ..." if len(misplaced) > 8 else "")
             lines.append(

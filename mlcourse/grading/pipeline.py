@@ -42,7 +42,7 @@ import nbformat
 
 from mlcourse import paths
 from mlcourse.grading import intake
-from mlcourse.grading.execute import grade_student, kernel_env
+from mlcourse.grading.execute import grade_student
 from mlcourse.grading.model import (
     LEDGER,
     GradingError,
@@ -134,9 +134,16 @@ def _notebook_plan(path: Path) -> NotebookPlan:
 
 
 def _data_needed(sources: list[Path]) -> list[str]:
+    """The registered data sets the notebooks or their checks load (the trusted side too)."""
     from mlcourse import data
+    from mlcourse.check.problems import exercises_dirs
 
     text = "".join(p.read_text(encoding="utf-8") for p in sources)
+    for source in sources:
+        for folder in exercises_dirs():
+            module = folder / f"{source.stem}.py"
+            if module.exists():
+                text += module.read_text(encoding="utf-8")
     return [name for name in data.REGISTRY if f"load_{name}" in text or f'"{name}"' in text]
 
 
@@ -157,13 +164,16 @@ def _preflight(plan: GradePlan) -> None:
     if plan.sandbox != "on":
         return
     modules = ["mlcourse.check.learner"] + [f"mlcourse.exercises.{n}" for n in plan.names]
-    code = "import importlib\nfor m in %r:\n    importlib.import_module(m)\n" % (modules,)
+    code = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\n"
     with tempfile.TemporaryDirectory(prefix="mlcourse-preflight-") as folder:
         work, run = Path(folder) / "work", Path(folder) / "run"
         work.mkdir()
         run.mkdir()
         spec = SandboxSpec(
-            workdir=work, runtime_dir=run, mode="on", read_only=[Path(p) for p in plan.read_only],
+            workdir=work,
+            runtime_dir=run,
+            mode="on",
+            read_only=[Path(p) for p in plan.read_only],
             env=env,
         )
         cmd = bwrap_command(spec, [python, "-c", code])
@@ -380,7 +390,9 @@ def _record_one(gb, res: Result, grade_plan: GradePlan, penalty: float) -> None:
 
     if res.executed is not None:
         nb = nbformat.reads(res.executed, as_version=4)
-        target = grade_plan.autograded_dir / res.student_id / res.assignment / f"{res.notebook}.ipynb"
+        target = (
+            grade_plan.autograded_dir / res.student_id / res.assignment / f"{res.notebook}.ipynb"
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
         resources = {

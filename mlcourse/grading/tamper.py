@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 PROTECTED_MODULES = {"numpy", "torch", "builtins", "math", "mlcourse", "sys", "unittest"}
 PROTECTED_NAMES = {"check", "__builtins__"}
 
+
 def _module_aliases(tree: ast.AST) -> dict[str, str]:
     aliases = {"np": "numpy", "numpy": "numpy", "torch": "torch", "builtins": "builtins"}
     for node in ast.walk(tree):
