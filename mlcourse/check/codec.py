@@ -344,7 +344,8 @@ def _pandas_dtype(text: Any):
 def _column(values: np.ndarray, dtype: str, index):
     import pandas as pd
 
-    series = pd.Series(values, index=index, copy=False)
+    # An object column stays object (pandas 3 would infer its own string dtype).
+    series = pd.Series(values, index=index, copy=False, dtype=object if dtype == "object" else None)
     if dtype in ("category", "string", "str", "boolean", "Int64", "Float64") or dtype.startswith(
         ("datetime64", "timedelta64")
     ):
