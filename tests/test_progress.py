@@ -18,7 +18,6 @@ from nbformat.v4 import new_code_cell
 from conftest import REPO, SQUARE, SQUARE_TESTS, build_notebook, nbgrader
 from mlcourse import check
 from mlcourse.progress import (
-    NOT_IN_WORKSPACE,
     find_workspace,
     graded_exercises,
     plot_progress,
@@ -26,6 +25,7 @@ from mlcourse.progress import (
     progress_report,
     read_log,
 )
+from mlcourse.progress.live import NOT_IN_WORKSPACE
 from mlcourse.workspace import student_files, sync
 
 START_PAGE = REPO / "course" / "00_start_here.ipynb"
