@@ -578,9 +578,8 @@ def _mistakes(
             )
         else:
             err = _error_of(test_cell)
-            if not cnb.legacy:
-                _, visible_message = _trusted(kernel, cnb, ex, hidden=False)
-                printed.append((f"{ex.name}'s visible checks on {label}", visible_message))
+            _, visible_message = _trusted(kernel, cnb, ex, hidden=False)
+            printed.append((f"{ex.name}'s visible checks on {label}", visible_message))
             if err is None:
                 report.problems.append(f"{label} NOT caught: the tests pass on it")
             elif err[0] not in CHECK_ERRORS:
@@ -589,14 +588,13 @@ def _mistakes(
                 )
             else:
                 caught = True
-                if not cnb.legacy:
-                    ok, message = _trusted(kernel, cnb, ex)
-                    if ok:
-                        caught = False
-                        report.problems.append(
-                            f"{label} NOT caught by the trusted checks (the kernel's "
-                            "test failed, the grader's would pass)"
-                        )
+                ok, message = _trusted(kernel, cnb, ex)
+                if ok:
+                    caught = False
+                    report.problems.append(
+                        f"{label} NOT caught by the trusted checks (the kernel's "
+                        "test failed, the grader's would pass)"
+                    )
                 report.caught += caught
         # Restore the solution's state for the next mistake.
         for index in range(ex.solution_index, ex.test_index):
@@ -666,13 +664,12 @@ def _solution_run(
                 continue
             ex = by_test[index]
             baseline = wall - marks.get(ex.name, 0.0)
-            if not cnb.legacy:
-                ok, message = _trusted(kernel, cnb, ex)
-                if not ok:
-                    report.problems.append(
-                        f"solution run: the trusted checks of {ex.name} fail on the "
-                        f"solution: {_short(message, 300)}"
-                    )
+            ok, message = _trusted(kernel, cnb, ex)
+            if not ok:
+                report.problems.append(
+                    f"solution run: the trusted checks of {ex.name} fail on the "
+                    f"solution: {_short(message, 300)}"
+                )
             wanted = wants_mutants(ex)
             if not (any(m.exercise == ex.name for m in cnb.mistakes) or wanted):
                 continue
@@ -809,17 +806,6 @@ def _stub_run(
     save_executed(student, executed)
 
 
-def _legacy_leaks(cnb: CourseNotebook, student: NotebookNode, report: Report) -> None:
-    """The earlier notebooks' leak check (whole lines), until they are converted."""
-    names = frozenset(ex.name for ex in cnb.exercises)
-    visible = [(f"student cell {i + 1}", cell.source) for i, cell in enumerate(student.cells)]
-    result = leaks.scan(
-        _secrets(cnb), visible, [(a.exercise, a.run) for a in cnb.allows], names=names
-    )
-    report.leaks = len(result.leaks)
-    report.allowed = len(result.allowed)
-
-
 def check_notebook(
     path: Path,
     budget_s: float = BUDGET_SECONDS,
@@ -844,12 +830,7 @@ def check_notebook(
     except ReleaseError as exc:
         report.problems.append(f"release: {exc}")
         return report
-    found = {} if cnb.legacy else _module_problems(cnb, report)
-    if cnb.legacy:
-        report.problems.append(
-            'format: this notebook still uses check.exercise (convert it to check("name") '
-            "with a checks module; see course/AUTHORING.md)"
-        )
+    found = _module_problems(cnb, report)
     printed: list[tuple[str, str]] = []
     try:
         fresh = _solution_run(
@@ -858,7 +839,7 @@ def check_notebook(
             budget_s,
             budget_mb,
             found,
-            "off" if cnb.legacy else mutant_mode,
+            mutant_mode,
             printed,
         )
         _stub_run(cnb, student, report, printed)
@@ -868,16 +849,13 @@ def check_notebook(
     except DeadKernelError as exc:
         report.problems.append(f"the kernel died: {_short(exc, 200)}")
         fresh = {}
-    if cnb.legacy:
-        _legacy_leaks(cnb, student, report)
-    else:
-        _leaks(cnb, student, report, found, printed)
-        ran = not any(
-            p.startswith(("solution run: cell", "the kernel died", "a cell timed out"))
-            for p in report.problems
-        )
-        if mutant_mode != "off" and ran:
-            _mutation_verdict(cnb, report, fresh, found, record)
+    _leaks(cnb, student, report, found, printed)
+    ran = not any(
+        p.startswith(("solution run: cell", "the kernel died", "a cell timed out"))
+        for p in report.problems
+    )
+    if mutant_mode != "off" and ran:
+        _mutation_verdict(cnb, report, fresh, found, record)
     return report
 
 

@@ -95,7 +95,6 @@ class CourseNotebook:
     explanations: dict[str, str] = field(default_factory=dict)
     equivalents: list[Equivalent] = field(default_factory=list)
     allows: list[Allow] = field(default_factory=list)
-    legacy: bool = False  # test cells still use check.exercise (the earlier format)
 
     @property
     def mistakes_path(self) -> Path:
@@ -345,12 +344,8 @@ def parse(path: Path) -> CourseNotebook:
         for e in _entries(author, "allow", ("exercise", "run", "why"), course_nb.mistakes_path)
     ]
     names = {ex.name for ex in course_nb.exercises}
-    course_nb.legacy = any(
-        "check.exercise(" in nb.cells[ex.test_index].source for ex in course_nb.exercises
-    )
-    if not course_nb.legacy:
-        for ex in course_nb.exercises:
-            problems.extend(_test_cell_problems(ex.name, nb.cells[ex.test_index].source))
+    for ex in course_nb.exercises:
+        problems.extend(_test_cell_problems(ex.name, nb.cells[ex.test_index].source))
     for table, entries in (("equivalent", course_nb.equivalents), ("allow", course_nb.allows)):
         for entry in entries:
             if entry.exercise not in names:

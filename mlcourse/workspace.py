@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -253,13 +252,9 @@ def write_reveal(workspace: Path, course: Path | None = None) -> list[str]:
         if ".ipynb_checkpoints" in src.parts:
             continue
         cnb = parse(src)
-        if not cnb.exercises or cnb.legacy:
+        if not cnb.exercises:
             continue
         data = json.dumps(reveal.build(cnb), indent=1, ensure_ascii=False).encode("utf-8")
         atomic_write(reveal.store_path(workspace, src.stem), data)
         written.append(src.stem)
     return written
-
-
-def copy_tree_safely(src: Path, dst: Path) -> None:  # pragma: no cover - kept for callers
-    shutil.copytree(src, dst, dirs_exist_ok=True)

@@ -202,13 +202,6 @@ def key(name: str, answer: Any, **kwargs: Any) -> None:
     display.passed(f"✅ {name}: right. {explanation}")
 
 
-def exercise(name: str, *, hint: str):
-    """The checks' earlier form (``with check.exercise(...) as ex``), for older notebooks."""
-    from mlcourse.check import legacy
-
-    return legacy.exercise(name, hint=hint)
-
-
 class _CheckModule(types.ModuleType):
     """Lets notebooks call the module itself: ``check("matmul")``."""
 

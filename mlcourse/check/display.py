@@ -56,9 +56,7 @@ def install() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    from mlcourse.check import legacy
-
-    shell.set_custom_exc((CheckFailed, legacy.CheckFailed), _show_check_failure)
+    shell.set_custom_exc((CheckFailed,), _show_check_failure)
     return True
 
 
