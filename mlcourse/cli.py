@@ -34,7 +34,8 @@ def main() -> None:
     Maintainers:  mlcourse check | author | site
     Instructors:  mlcourse release ASSIGNMENT | grade ASSIGNMENT | demo-cohort
     Data:         mlcourse data list | fetch NAME | verify
-    Services:     mlcourse service train | serve
+    Services:     mlcourse service train | serve     (sentiment)
+                  mlcourse recommender train | serve (movies)
     """
 
 
@@ -567,10 +568,12 @@ def author(src: Path, dst: Path) -> None:
 def _register_optional() -> None:
     """Command groups that live beside their code."""
     from mlcourse.progress import progress
+    from mlcourse.recommender.cli import recommender
     from mlcourse.service.cli import service
 
     main.add_command(progress)
     main.add_command(service)
+    main.add_command(recommender)
 
 
 _register_optional()

@@ -557,3 +557,60 @@ def test_live_uvicorn_refuses_a_corrupt_artifact(artifact: Path, tmp_path: Path)
     output = (tmp_path / "server.log").read_text()
     assert returncode != 0, output
     assert "sha256 mismatch" in output and "Application startup failed" in output
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_cli_train_writes_an_artifact_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mlcourse.cli import main
+
+    out = tmp_path / "models" / "rec"
+    result = CliRunner().invoke(main, ["recommender", "train", "--out", str(out), "--factors", "8"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / METADATA_FILE).read_text())
+    assert meta["params"]["factors"] == 8
+    assert "ndcg" in result.output.lower()
+    again = CliRunner().invoke(main, ["recommender", "train", "--out", str(out)])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_cli_serve_serves_and_refuses_a_missing_artifact(
+    artifact: Path, tmp_path: Path, model
+) -> None:
+    cli = Path(sys.executable).parent / "mlcourse"
+    missing = subprocess.run(
+        [str(cli), "recommender", "serve", "--model-dir", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(cli), "recommender", "serve", "--model-dir", str(artifact), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"serve exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"serve did not become ready:\n{log.read_text()}")
+            time.sleep(0.2)
+        user = int(model.user_ids[0])
+        reply = httpx.get(f"http://127.0.0.1:{port}/recommend/{user}", params={"k": 3}, timeout=10)
+        assert reply.status_code == 200 and reply.json()["items"] == model.recommend(user, 3)
+    finally:
+        _stop(proc)
