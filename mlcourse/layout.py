@@ -12,6 +12,8 @@ default) that holds the student notebooks, and a hidden ``.mlcourse/`` folder:
                            changed it
 ``reveal/<stem>.json``     worked solutions and quiz keys, for self-study
 ``progress.jsonl``         the event log (:mod:`mlcourse.check.events`)
+``results.jsonl``          the figures the learner's projects reached
+                           (:mod:`mlcourse.results`)
 =========================  ===================================================
 
 This module imports nothing heavy: a learner's kernel uses it.
@@ -26,6 +28,7 @@ DEFAULT_WORKSPACE = Path("mlcourse-work")
 MLCOURSE_DIR = ".mlcourse"
 MANIFEST_FILE = "manifest.json"
 LOG_FILE = "progress.jsonl"
+RESULTS_FILE = "results.jsonl"
 REVEAL_DIR = "reveal"
 BASE_DIR = "base"
 BACKUP_DIR = "backups"
@@ -41,6 +44,10 @@ def manifest_path(workspace: Path) -> Path:
 
 def log_path(workspace: Path) -> Path:
     return marker(workspace) / LOG_FILE
+
+
+def results_path(workspace: Path) -> Path:
+    return marker(workspace) / RESULTS_FILE
 
 
 def reveal_path(workspace: Path, stem: str) -> Path:

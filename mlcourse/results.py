@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mlcourse import layout
 
-RESULTS_FILE = "results.jsonl"
+RESULTS_FILE = layout.RESULTS_FILE
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Figure:
 
 
 def results_path(workspace: Path) -> Path:
-    return layout.marker(workspace) / RESULTS_FILE
+    return layout.results_path(workspace)
 
 
 def record(
