@@ -80,10 +80,15 @@ def server(tmp_path_factory):
     """A trained artifact served by ``python -m mlcourse.vision serve``; yields the base URL."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is missing: apt-get install -y chromium")
-    pytest.importorskip("playwright.sync_api", reason="Playwright is missing: pip install playwright")
+    pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is missing: pip install playwright"
+    )
     tmp = tmp_path_factory.mktemp("vision-browser")
     model_dir = tmp / "digits-model"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     trained = subprocess.run(
         _cli("train", "--out", str(model_dir)),
         env=env,
@@ -132,6 +137,7 @@ def server(tmp_path_factory):
 
 def _stroke(page, box, points, steps: int = 6) -> None:
     """Press the mouse at the first point (fractions of the canvas), move through the rest."""
+
     def at(p):
         return box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"]
 
@@ -145,7 +151,9 @@ def _stroke(page, box, points, steps: int = 6) -> None:
 def _shown_probabilities(page) -> dict[int, float]:
     rows = page.locator("#probs tbody tr")
     return {
-        int(rows.nth(i).get_attribute("data-digit")): float(rows.nth(i).get_attribute("data-probability"))
+        int(rows.nth(i).get_attribute("data-digit")): float(
+            rows.nth(i).get_attribute("data-probability")
+        )
         for i in range(rows.count())
     }
 
@@ -178,7 +186,9 @@ def test_draw_and_upload_digits(server, tmp_path):
 
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         page = browser.new_page(viewport={"width": 1100, "height": 760})
         page.set_default_timeout(TIMEOUT_MS)
         requested: list[str] = []
@@ -222,7 +232,10 @@ def test_draw_and_upload_digits(server, tmp_path):
             page.click("#clear")
             expect(page.locator("#result")).to_be_hidden()
             ring = [
-                (0.5 + 0.22 * math.sin(2 * math.pi * k / 40), 0.5 - 0.34 * math.cos(2 * math.pi * k / 40))
+                (
+                    0.5 + 0.22 * math.sin(2 * math.pi * k / 40),
+                    0.5 - 0.34 * math.cos(2 * math.pi * k / 40),
+                )
                 for k in range(41)
             ]
             _stroke(page, box, ring, steps=2)

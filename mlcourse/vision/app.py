@@ -291,7 +291,9 @@ def create_app(artifact_dir: str | Path | None = None) -> FastAPI:
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES},
+                "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES
+                },
             }
         },
         responses={

@@ -76,7 +76,9 @@ def read_metadata(artifact_dir: str | Path) -> dict[str, Any]:
     try:
         meta = json.loads(text)
     except ValueError as exc:
-        raise ArtifactError(f"{meta_path} is not valid JSON ({exc}): the artifact is corrupt") from None
+        raise ArtifactError(
+            f"{meta_path} is not valid JSON ({exc}): the artifact is corrupt"
+        ) from None
     if not isinstance(meta, dict):
         raise ArtifactError(f"{meta_path} must hold a JSON object: the artifact is corrupt")
     missing = [key for key in REQUIRED_KEYS if key not in meta]
@@ -98,8 +100,14 @@ def read_metadata(artifact_dir: str | Path) -> dict[str, Any]:
         or not math.isfinite(temperature)
         or temperature <= 0
     ):
-        raise ArtifactError(f"{meta_path}: temperature must be a positive number, got {temperature!r}")
-    width = (meta["architecture"] or {}).get("width") if isinstance(meta["architecture"], dict) else None
+        raise ArtifactError(
+            f"{meta_path}: temperature must be a positive number, got {temperature!r}"
+        )
+    width = (
+        (meta["architecture"] or {}).get("width")
+        if isinstance(meta["architecture"], dict)
+        else None
+    )
     if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 256:
         raise ArtifactError(f"{meta_path}: architecture.width must be an integer in 1..256")
     name = meta["model_file"]
@@ -166,7 +174,9 @@ def load_classifier(artifact_dir: str | Path) -> DigitClassifier:
     try:
         state = torch.load(model_path, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling can fail in many ways
-        raise ArtifactError(f"{model_path} cannot be loaded ({type(exc).__name__}: {exc})") from None
+        raise ArtifactError(
+            f"{model_path} cannot be loaded ({type(exc).__name__}: {exc})"
+        ) from None
     model = DigitsResNet(int(meta["architecture"]["width"]))
     try:
         model.load_state_dict(state, strict=True)
@@ -201,4 +211,8 @@ __all__ = [
     "METADATA_FILE",
     "MODEL_FILE",
     "SCHEMA_VERSION",
-    "ArtifactError", "DigitClassifier", "load_classifier", "read_metadata"]
+    "ArtifactError",
+    "DigitClassifier",
+    "load_classifier",
+    "read_metadata",
+]

@@ -69,11 +69,13 @@ def train(out: Path, force: bool, epochs: int | None, seed: int | None) -> None:
     )
 
 
+_TYPES = " or ".join(MEDIA_TYPES)
+_MIB = MAX_BODY_BYTES // 1024 // 1024
 _SERVE_HELP = f"""Serve a model artifact with uvicorn.
 
 \b
 GET  /          a page to draw or upload a digit
-POST /predict   the image's bytes as the body ({" or ".join(MEDIA_TYPES)}, at most {MAX_BODY_BYTES // 1024 // 1024} MiB)
+POST /predict   the image's bytes as the body ({_TYPES}, at most {_MIB} MiB)
 GET  /health    liveness and readiness
 GET  /model     the artifact's metadata
 GET  /docs      interactive OpenAPI documentation
@@ -113,7 +115,9 @@ def serve(model_dir: Path | None, host: str, port: int, log_level: str) -> None:
         raise click.ClickException(f"cannot serve {folder}: {exc}") from None
     os.environ[MODEL_DIR_ENV] = str(folder)
     click.echo(
-        json.dumps({"msg": "starting", "model_version": meta["version"], "host": host, "port": port}),
+        json.dumps(
+            {"msg": "starting", "model_version": meta["version"], "host": host, "port": port}
+        ),
         err=True,
     )
     uvicorn.run(

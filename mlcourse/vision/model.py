@@ -37,9 +37,7 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(
-            in_channels, out_channels, 3, stride=stride, padding=1, bias=False
-        )
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
@@ -83,7 +81,7 @@ class DigitsResNet(nn.Module):
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """Digits as the network reads them: ``(N, 8, 8)`` 0..16 -> float32 ``(N, 1, 8, 8)`` in [0, 1]."""
+    """Digits as the network reads them: (N, 8, 8) in 0..16 -> float32 (N, 1, 8, 8) in [0, 1]."""
     array = np.asarray(images, dtype=np.float32)
     if array.ndim == 2:
         array = array[None]

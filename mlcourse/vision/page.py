@@ -174,7 +174,8 @@ async function predict() {
   }
   if (!response.ok) {
     document.getElementById("result").hidden = true;
-    const detail = typeof answer.detail === "string" ? answer.detail : JSON.stringify(answer.detail);
+    const detail = typeof answer.detail === "string"
+      ? answer.detail : JSON.stringify(answer.detail);
     say("Error " + response.status + ": " + detail, true);
     return;
   }
@@ -259,7 +260,8 @@ PAGE = f"""<!doctype html>
 
 
 def _sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
 #: Only this page's own script and style run; it talks only to this service.

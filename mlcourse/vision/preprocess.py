@@ -43,7 +43,7 @@ class ImageError(ValueError):
 
 
 def sniff(data: bytes) -> str | None:
-    """"PNG" or "JPEG" from the first bytes of ``data``, or None."""
+    """The format ("PNG" or "JPEG") that the first bytes of ``data`` announce, or None."""
     for name, signature in SIGNATURES.items():
         if data.startswith(signature):
             return name
@@ -107,9 +107,7 @@ def grey_levels(image) -> np.ndarray:
         values = np.asarray(image, dtype=float)
         top = 65535.0 if mode.startswith("I;16") else float(values.max())
         return np.clip(values / top, 0.0, 1.0) if top > 0 else np.zeros_like(values)
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        mode == "P" and "transparency" in image.info
-    ):
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, rgba)

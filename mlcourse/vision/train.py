@@ -45,7 +45,6 @@ WIDTH = 16
 N_BINS = 10
 
 
-
 class TrainError(Exception):
     """Training could not run or its output could not be written; the message says why."""
 
@@ -85,9 +84,7 @@ def load_split(seed: int = SEED) -> Split:
         rest, test_size=share, random_state=seed, stratify=data.target[rest]
     )
     images, labels = data.images, data.target
-    return Split(
-        images[train], labels[train], images[cal], labels[cal], images[test], labels[test]
-    )
+    return Split(images[train], labels[train], images[cal], labels[cal], images[test], labels[test])
 
 
 def fit(
@@ -113,7 +110,7 @@ def fit(
     """
     import torch
 
-    from mlcourse.vision.model import DigitsResNet, to_tensor
+    from mlcourse.vision.model import DigitsResNet, random_affine, to_tensor
 
     if epochs < 1:
         raise TrainError(f"epochs must be at least 1, got {epochs}")
@@ -132,34 +129,26 @@ def fit(
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        _epochs(model, x, y, epochs, batch_size, augment, generator, optimizer, schedule, loss_fn, on_epoch)
+        for epoch in range(epochs):
+            model.train()
+            order = torch.randperm(len(x), generator=generator)
+            total = 0.0
+            for start in range(0, len(x), batch_size):
+                batch = order[start : start + batch_size]
+                xb, yb = x[batch], y[batch]
+                if augment:
+                    xb = random_affine(xb, generator)
+                optimizer.zero_grad()
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                total += loss.item() * len(batch)
+            if on_epoch is not None:
+                on_epoch(epoch, total / len(x))
     finally:
         torch.set_num_threads(saved_threads)
     return model.eval()
-
-
-def _epochs(model, x, y, epochs, batch_size, augment, generator, optimizer, schedule, loss_fn, on_epoch):
-    import torch
-
-    from mlcourse.vision.model import random_affine
-
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=generator)
-        total = 0.0
-        for start in range(0, len(x), batch_size):
-            batch = order[start : start + batch_size]
-            xb, yb = x[batch], y[batch]
-            if augment:
-                xb = random_affine(xb, generator)
-            optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item() * len(batch)
-        if on_epoch is not None:
-            on_epoch(epoch, total / len(x))
 
 
 def logits_of(model, images: np.ndarray) -> np.ndarray:
@@ -281,6 +270,7 @@ def write_artifact(
             },
             "classes": list(CLASSES),
             "temperature": float(temperature),
+            "data": {"dataset": "unspecified"},
             "metrics": metrics,
             "libraries": _versions(["mlcourse", "torch", "numpy", "scikit-learn", "pillow"]),
             "mlcourse_version": __version__,
