@@ -91,7 +91,11 @@ def decode(data: bytes, media_type: str | None = None):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"the image is too large to decode safely ({exc})", 422) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"the {found} image cannot be decoded (its header is not a valid {found} file)", 400
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageError(f"the {found} image cannot be decoded ({exc})", 400) from None
     if image.width < 1 or image.height < 1:
         raise ImageError("the image has no pixels", 422)
