@@ -36,6 +36,7 @@ def main() -> None:
     Data:         mlcourse data list | fetch NAME | verify
     Services:     mlcourse service train | serve     (sentiment)
                   mlcourse recommender train | serve (movies)
+                  mlcourse vision train | serve      (digits)
     """
 
 
@@ -570,10 +571,12 @@ def _register_optional() -> None:
     from mlcourse.progress import progress
     from mlcourse.recommender.cli import recommender
     from mlcourse.service.cli import service
+    from mlcourse.vision.cli import vision
 
     main.add_command(progress)
     main.add_command(service)
     main.add_command(recommender)
+    main.add_command(vision)
 
 
 _register_optional()

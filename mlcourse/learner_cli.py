@@ -332,6 +332,20 @@ def _check_memory() -> tuple[bool, str, str]:
     return ok, f"{free:,.0f} MB free; the heaviest notebook needs about {need:,.0f} MB", fix
 
 
+def _check_extras() -> tuple[bool, str, str]:
+    """Optional parts: never a failure, but each missing one says which notebooks need it."""
+    from mlcourse.extras import EXTRAS, missing
+
+    absent = [name for name in EXTRAS if missing(name)]
+    if not absent:
+        return True, "every optional extra installed (" + ", ".join(EXTRAS) + ")", ""
+    parts = [
+        f'{name} (for {", ".join(EXTRAS[name].notebooks)}: pip install -e ".[{name}]")'
+        for name in absent
+    ]
+    return True, "optional, not installed: " + "; ".join(parts), ""
+
+
 CHECKS = {
     "python": _check_python,
     "torch": _check_torch,
@@ -339,6 +353,7 @@ CHECKS = {
     "minilm": _check_minilm,
     "jupyterlab": _check_lab,
     "memory": _check_memory,
+    "extras": _check_extras,
 }
 
 
@@ -348,7 +363,9 @@ def doctor() -> None:
 
     Checks the Python version and the torch build, the course data (cached, or a
     mirror set), the MiniLM model (present and verified), JupyterLab, and free
-    memory against the notebooks' measured peaks. Exits 1 if anything needs fixing.
+    memory against the notebooks' measured peaks; and lists the optional extras
+    that are not installed, with the notebooks that need them. Exits 1 if
+    anything needs fixing.
     """
     failed = 0
     for name, run in CHECKS.items():

@@ -2,8 +2,9 @@
 
 ``mlcourse start`` on a fresh workspace; the linear algebra notebook; its first
 exercise (matmul) not attempted, then a classic wrong answer (the transpose)
-with its targeted nudge, then a correct answer; and the start page showing the
-progress. A screenshot of every step goes to ``test-artifacts/browser/``.
+with its targeted nudge, then a correct answer; the start page showing the
+progress; then a course update after JupyterLab saved the answer, merged by
+``mlcourse update`` (the answer kept, the new text shown). A screenshot of every step goes to ``test-artifacts/browser/``.
 
 Needs Debian's Chromium (``apt-get install chromium``) and ``pip install
 playwright``; never ``playwright install``. Select with ``pytest -m browser``.
@@ -115,6 +116,18 @@ def _api(base: str, path: str, method: str = "GET") -> int:
     request = urllib.request.Request(f"{base}{path}?token={TOKEN}", method=method)
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status
+
+
+UPDATE_NOTE = "Course update: this introduction was revised."
+
+
+def _course_update(folder: Path, rel: str) -> Path:
+    """A copy of the course whose ``rel`` has a revised first markdown cell."""
+    shutil.copytree(REPO / "course", folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    nb = nbformat.read(folder / rel, as_version=4)
+    nb.cells[0].source = nb.cells[0].source + "\n\n" + UPDATE_NOTE
+    nbformat.write(nb, folder / rel)
+    return folder
 
 
 @pytest.fixture
@@ -367,6 +380,37 @@ def test_learner_path_in_jupyterlab(lab):
             expect(start.cell(code[-1]).locator("img")).to_have_count(1)  # the timeline
             live.first.scroll_into_view_if_needed()
             shot("7_start_page_progress")
+
+            # 8. a course update arrives after JupyterLab saved the learner's answer:
+            #    `mlcourse update` merges it, the answer stays, the new text appears
+            page = notebook.page
+            saved = nbformat.read(workspace / rel, as_version=4)
+            assert "np.zeros((m, p))" in saved.cells[solution].source, "JupyterLab did not save"
+            updated_course = _course_update(workspace.parent / "course-v2", rel)
+            mlcourse = Path(sys.executable).with_name("mlcourse")
+            done = subprocess.run(
+                [str(mlcourse), "update", "--workspace", str(workspace)],
+                env={**os.environ, "MLCOURSE_COURSE_DIR": str(updated_course)},
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert f"merged     {rel}" in done.stdout, done.stdout
+            merged = nbformat.read(workspace / rel, as_version=4)
+            assert "np.zeros((m, p))" in merged.cells[solution].source  # the answer kept
+            assert UPDATE_NOTE in merged.cells[0].source  # the course's new markdown
+            backups = list((workspace / ".mlcourse" / "backups").glob("*linear_algebra*"))
+            assert backups, "no backup of the learner's notebook"
+            again = Notebook(page, base, rel)
+            expect(again.cell(0)).to_contain_text(UPDATE_NOTE)
+            for index in code_before + [solution, test]:
+                again.run(index)
+            expect(again.output(test)).to_contain_text(
+                "matmul: visible checks passed; hidden tests run at grading"
+            )
+            again.cell(0).scroll_into_view_if_needed()
+            shot("8_update_merged_answer_kept")
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"))
             raise

@@ -131,3 +131,42 @@ def test_doctor_says_what_to_fix_when_things_are_wrong(monkeypatch):
     assert not ok and "MLCOURSE_DATA_MIRROR" in fix
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 1 and "problem(s) to fix" in result.output
+
+
+def test_doctor_names_a_missing_extra_and_the_notebooks_that_need_it(monkeypatch):
+    import importlib.util
+
+    import mlcourse.learner_cli as cli
+    from mlcourse import extras
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a)
+    )
+    ok, what, _ = cli._check_extras()
+    assert ok  # optional: never a failure
+    assert "edge" in what and "edge_ai.ipynb" in what and 'pip install -e ".[edge]"' in what
+    with pytest.raises(extras.MissingExtra, match=r'pip install -e "\.\[edge\]"'):
+        extras.require("edge")
+    extras.require("umap")  # installed here: no error
+    with pytest.raises(KeyError):
+        extras.require("nope")
+
+
+def test_every_notebook_that_imports_an_extra_requires_it_first():
+    import nbformat
+
+    from conftest import REPO
+    from mlcourse.extras import EXTRAS
+
+    for extra in EXTRAS.values():
+        for rel in extra.notebooks:
+            path = REPO / "course" / rel
+            if not path.exists():
+                continue
+            source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+            first_import = min(
+                source.find(f"import {m}") for m in extra.modules if f"import {m}" in source
+            )
+            required = source.find(f'require("{extra.name}")')
+            assert 0 <= required < first_import, f"{rel} imports {extra.name} before require()"

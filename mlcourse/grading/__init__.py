@@ -20,21 +20,40 @@ scores go into nbgrader's gradebook. What this package adds:
 What a student can and cannot do is written down in :data:`THREAT_MODEL`.
 """
 
-from mlcourse.grading.execute import KERNEL_ENV, feedback_html, grade_notebook, grade_student
-from mlcourse.grading.intake import LAYOUT
-from mlcourse.grading.model import (
-    LEDGER,
-    GradingError,
-    NotebookPlan,
-    Options,
-    Result,
-    RunSummary,
-    Status,
-    Task,
-)
-from mlcourse.grading.pipeline import check_gradebook_url, grade
-from mlcourse.grading.publish import EXPORTS, export, write_csv
-from mlcourse.grading.tamper import scan_for_tampering
+import importlib
+
+#: Where each public name lives; imported on first use, so that ``mlcourse
+#: --help`` (which shows the threat model) does not load the whole grader.
+_WHERE = {
+    "KERNEL_ENV": "execute",
+    "feedback_html": "execute",
+    "grade_notebook": "execute",
+    "grade_student": "execute",
+    "LAYOUT": "intake",
+    "LEDGER": "model",
+    "GradingError": "model",
+    "NotebookPlan": "model",
+    "Options": "model",
+    "Result": "model",
+    "RunSummary": "model",
+    "Status": "model",
+    "Task": "model",
+    "check_gradebook_url": "pipeline",
+    "grade": "pipeline",
+    "EXPORTS": "publish",
+    "export": "publish",
+    "write_csv": "publish",
+    "scan_for_tampering": "tamper",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"mlcourse.grading.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlcourse.grading' has no attribute {name!r}")
+
 
 THREAT_MODEL = """\
 What a student cannot do (each is a test in tests/test_grading.py):

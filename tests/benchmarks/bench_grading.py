@@ -55,10 +55,18 @@ def forked_floor(assignment: str, imports: str, repeats: int = 5) -> tuple[float
     root = Path(tempfile.mkdtemp(prefix="bench-zygote-"))
     start = time.perf_counter()
     zygote = Zygote(
-        root / "slot", preload_for(notebooks), sandbox=resolve_mode("auto"), env=KERNEL_ENV
-    ).start()
+        root=root / "slot", preload=preload_for(notebooks), sandbox=resolve_mode("auto"),
+        env=KERNEL_ENV,
+    ).start()  # fmt: skip
     t_zygote = time.perf_counter() - start
-    spec = SandboxSpec(zygote.workdir, zygote.runtime_dir, mode=zygote.sandbox, zygote=zygote)
+    spec = SandboxSpec(
+        zygote.workdir,
+        zygote.runtime_dir,
+        ipc_dir=zygote.ipc_dir,
+        mode=zygote.sandbox,
+        zygote=zygote,
+        env=KERNEL_ENV,
+    )
     nb = new_notebook(cells=[new_code_cell(f"import {imports}")])
     start = time.perf_counter()
     for _ in range(repeats):
