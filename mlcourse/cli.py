@@ -101,6 +101,14 @@ def release(assignment: str | None) -> None:
     is_flag=True,
     help="Write the fresh mutation results to <notebook>.mutants.json (commit them).",
 )
+@click.option(
+    "--network",
+    type=click.Choice(["auto", "off", "on"]),
+    default="auto",
+    show_default=True,
+    help="'off' runs every kernel without a network (bubblewrap), proving that nothing is "
+    "downloaded; 'auto' does so where bubblewrap works; 'on' leaves the network alone.",
+)
 def check(
     paths_: tuple[Path, ...],
     jobs: int,
@@ -108,6 +116,7 @@ def check(
     budget_mb: float,
     mutant_mode: str,
     record: bool,
+    network: str,
 ) -> None:
     """Prove every exercise: the solution passes, the stub fails, mistakes and mutants die.
 
@@ -118,7 +127,7 @@ def check(
     every automatic mutant is caught, that the stub fails, and the budgets.
     Exits non-zero on any failure.
     """
-    from mlcourse.gate import run_gate
+    from mlcourse.gate import resolve_network, run_gate
     from mlcourse.notebook import NotebookError, source_notebooks
 
     targets = list(paths_) or [paths.course_dir()]
@@ -147,6 +156,10 @@ def check(
         def done(report) -> None:
             progress.update(task, advance=1, description=Path(report.path).name)
 
+        try:
+            _ = resolve_network(network)
+        except RuntimeError as exc:
+            _fail(str(exc), code=2)
         reports = run_gate(
             notebooks,
             jobs,
@@ -155,9 +168,16 @@ def check(
             on_done=done,
             mutant_mode=mutant_mode,
             record=record,
+            network=network,
         )
 
-    table = Table(title="mlcourse check", title_justify="left")
+    offline = all(r.network == "off" for r in reports)
+    table = Table(
+        title="mlcourse check",
+        title_justify="left",
+        caption="kernels ran without a network" if offline else "kernels ran WITH the network",
+        caption_justify="left",
+    )
     for col, justify in [
         ("notebook", "left"),
         ("status", "left"),

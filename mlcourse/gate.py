@@ -44,6 +44,8 @@ import inspect
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +79,7 @@ RECORD_FORMAT = 2  # 2: mistakes and mutants run at the exercise's place
 #: Share of up-to-date exercises re-mutated by a default run, to catch drift.
 SAMPLE_SHARE = 0.1
 MUTANT_MODES = ("changed", "all", "off")
+NETWORK_MODES = ("auto", "off", "on")
 
 _USAGE_PROBE = (
     "import resource as _r\n"
@@ -128,6 +131,7 @@ class Report:
     mutation: dict[str, MutantResult] = field(default_factory=dict)
     mutant_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    network: str = "on"  # "off": the kernels had no network
 
     @property
     def ok(self) -> bool:
@@ -172,6 +176,20 @@ def _text_of(cell: NotebookNode) -> str:
     return "".join(parts)
 
 
+NETWORK_ERRORS = ("Network is unreachable", "Temporary failure in name resolution", "gaierror")
+
+
+def _offline_hint(err: tuple[str, str], network: str) -> str:
+    """Why a cell that wanted the network failed, when the kernel had none."""
+    text = f"{err[0]} {err[1]}"
+    if network == "off" and any(marker in text for marker in NETWORK_ERRORS):
+        return (
+            " (the gate's kernels have no network: a notebook must not download anything; "
+            "use mlcourse.data or data a package ships)"
+        )
+    return ""
+
+
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -180,7 +198,9 @@ def _short(text: str, limit: int = 160) -> str:
 class Kernel:
     """A kernel that runs a notebook's cells one at a time (nbclient underneath)."""
 
-    def __init__(self, nb: NotebookNode, cwd: Path, timeout: int = CELL_TIMEOUT):
+    def __init__(
+        self, nb: NotebookNode, cwd: Path, timeout: int = CELL_TIMEOUT, network: str = "on"
+    ):
         self.nb = copy.deepcopy(nb)
         # nbclient writes each executed cell back into ``self.nb``; keep the
         # original sources so that "run cell i" always means the notebook's cell.
@@ -199,6 +219,12 @@ class Kernel:
             },
             resources={"metadata": {"path": str(cwd)}},
         )
+        self._sockets = None
+        if network == "off":  # its own network namespace: nothing can be downloaded
+            from mlcourse.sandbox import offline_kernel_manager
+
+            self._sockets = Path(tempfile.mkdtemp(prefix="mlcourse-gate-"))
+            self.client.kernel_manager_class = offline_kernel_manager(self._sockets)
         self._ctx = None
 
     def __enter__(self) -> Kernel:
@@ -211,6 +237,8 @@ class Kernel:
             self._ctx.__exit__(*exc)
         except Exception:  # noqa: BLE001 - a dead kernel may fail to shut down cleanly
             pass
+        if self._sockets is not None:
+            shutil.rmtree(self._sockets, ignore_errors=True)
 
     def restart(self) -> None:
         """A fresh kernel in place of this one (after it died or hung)."""
@@ -609,6 +637,7 @@ def _solution_run(
     found: dict,
     mutant_mode: str,
     printed: list[tuple[str, str]],
+    network: str = "on",
 ) -> dict[str, MutantResult]:
     """Proofs 3, 4, 5 and 7, in one kernel.
 
@@ -636,7 +665,7 @@ def _solution_run(
             return wanted
         return None
 
-    with Kernel(cnb.nb, cwd) as kernel:
+    with Kernel(cnb.nb, cwd, network=network) as kernel:
         wall = 0.0
         cpu = 0.0
         peak = 0.0
@@ -658,6 +687,7 @@ def _solution_run(
             if err:
                 report.problems.append(
                     f"solution run: cell {index + 1} raised {err[0]}: {_short(err[1])}"
+                    + _offline_hint(err, network)
                 )
                 return fresh
             if index not in by_test:
@@ -768,12 +798,16 @@ def _mutation_verdict(
 
 
 def _stub_run(
-    cnb: CourseNotebook, student: NotebookNode, report: Report, printed: list[tuple[str, str]]
+    cnb: CourseNotebook,
+    student: NotebookNode,
+    report: Report,
+    printed: list[tuple[str, str]],
+    network: str = "on",
 ) -> None:
     """Proof 6: the student version fails every graded test, and nothing else."""
     first = cnb.first_exercise_index
     executed: list = [None] * len(student.cells)
-    with Kernel(student, cnb.path.parent) as kernel:
+    with Kernel(student, cnb.path.parent, network=network) as kernel:
         for index, cell in enumerate(student.cells):
             if cell.cell_type != "code":
                 continue
@@ -797,6 +831,7 @@ def _stub_run(
                 if index < first:
                     report.problems.append(
                         f"{where} (before the first exercise) raised {err[0]}: {_short(err[1])}"
+                        + _offline_hint(err, network)
                     )
                 elif err[0] not in STUB_ERRORS:
                     report.problems.append(f"{where} raised {err[0]}: {_short(err[1])}")
@@ -812,10 +847,11 @@ def check_notebook(
     budget_mb: float = BUDGET_MB,
     mutant_mode: str = "changed",
     record: bool = False,
+    network: str = "on",
 ) -> Report:
-    """Run every proof on one source notebook."""
+    """Run every proof on one source notebook (``network="off"``: kernels without one)."""
     path = Path(path)
-    report = Report(path=str(path))
+    report = Report(path=str(path), network=network)
     try:
         cnb = parse(path)
     except NotebookError as exc:
@@ -841,8 +877,9 @@ def check_notebook(
             found,
             mutant_mode,
             printed,
+            network,
         )
-        _stub_run(cnb, student, report, printed)
+        _stub_run(cnb, student, report, printed, network)
     except CellTimeoutError as exc:
         report.problems.append(f"a cell timed out after {CELL_TIMEOUT} s: {_short(exc, 200)}")
         fresh = {}
@@ -857,6 +894,23 @@ def check_notebook(
     if mutant_mode != "off" and ran:
         _mutation_verdict(cnb, report, fresh, found, record)
     return report
+
+
+def resolve_network(network: str) -> str:
+    """``auto`` -> ``off`` where bubblewrap can make a network namespace, else ``on``."""
+    if network not in NETWORK_MODES:
+        raise ValueError(f"network must be one of {NETWORK_MODES}, not {network!r}")
+    if network == "on":
+        return "on"
+    from mlcourse.sandbox import bwrap_works
+
+    if bwrap_works():
+        return "off"
+    if network == "off":
+        raise RuntimeError(
+            "--network off needs bubblewrap (apt-get install bubblewrap), which is not usable here"
+        )
+    return "on"
 
 
 def _kernel_env() -> None:
@@ -875,17 +929,24 @@ def run_gate(
     on_done=None,
     mutant_mode: str = "changed",
     record: bool = False,
+    network: str = "auto",
 ) -> list[Report]:
-    """Check notebooks, ``jobs`` at a time; ``on_done(report)`` after each one."""
+    """Check notebooks, ``jobs`` at a time; ``on_done(report)`` after each one.
+
+    ``network``: ``off`` runs every kernel in a network namespace of its own
+    (bubblewrap), so a notebook that downloads anything fails; ``auto`` does
+    that where bubblewrap works; ``on`` leaves the network as it is.
+    """
     if mutant_mode not in MUTANT_MODES:
         raise ValueError(f"mutant_mode must be one of {MUTANT_MODES}")
+    network = resolve_network(network)
     _kernel_env()
     # Kernels running side by side must not each start a thread per core.
     threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, threads)
     reports: dict[Path, Report] = {}
-    args = (budget_s, budget_mb, mutant_mode, record)
+    args = (budget_s, budget_mb, mutant_mode, record, network)
     if jobs <= 1:
         for nb in notebooks:
             reports[nb] = check_notebook(nb, *args)

@@ -406,3 +406,43 @@ class SandboxKernelManager(AsyncKernelManager):
 
 def kernel_manager_for(spec: SandboxSpec) -> type[SandboxKernelManager]:
     return type("BoundSandboxKernelManager", (SandboxKernelManager,), {"spec": spec})
+
+
+# -- kernels without a network (the gate's) ------------------------------------------
+
+
+def offline_command(cmd: list[str]) -> list[str]:
+    """``cmd`` in a new network namespace (only a loopback), everything else as it is.
+
+    For kernels that must see the whole machine (the gate runs the course's own
+    source notebooks) but prove that nothing is downloaded: any connection
+    beyond the namespace's own loopback fails with "Network is unreachable".
+    """
+    exe = bwrap_path() or "bwrap"
+    return [exe, "--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--", *cmd]
+
+
+class OfflineKernelManager(AsyncKernelManager):
+    """A kernel with no network, talking to its client over unix sockets in ``sockets``.
+
+    The kernel's loopback is its own (a server it starts is reachable from inside
+    only), so the channels cannot be TCP; subclass with a ``sockets`` folder
+    (see :func:`offline_kernel_manager`).
+    """
+
+    sockets: Path
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sockets.mkdir(parents=True, exist_ok=True)
+        self.transport = "ipc"
+        self.ip = str(self.sockets / f"k{uuid.uuid4().hex[:12]}")
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        # The kernel's process is bubblewrap's child: interrupt over the control channel.
+        self.kernel_spec.interrupt_mode = "message"
+        return offline_command(super().format_kernel_cmd(extra_arguments=extra_arguments))
+
+
+def offline_kernel_manager(sockets: Path) -> type[OfflineKernelManager]:
+    return type("BoundOfflineKernelManager", (OfflineKernelManager,), {"sockets": Path(sockets)})

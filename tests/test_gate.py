@@ -249,3 +249,44 @@ def test_mutants_meet_the_state_at_their_exercise_not_what_later_cells_define(tm
     report, text = problems(path, mutant_mode="all", record=True)
     assert "survived" not in text, text
     assert report.killed == report.mutants >= 3
+
+
+needs_bwrap = pytest.mark.skipif(
+    not __import__("mlcourse.sandbox", fromlist=["bwrap_works"]).bwrap_works(),
+    reason="bubblewrap cannot make namespaces here",
+)
+
+DOWNLOAD = """from mlcourse import check
+import urllib.request
+urllib.request.urlopen("http://93.184.215.14/", timeout=5).read()
+"""
+
+LOOPBACK = """from mlcourse import check
+import socket, threading
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+threading.Thread(target=lambda: server.accept()[0].sendall(b"hi"), daemon=True).start()
+assert socket.create_connection(server.getsockname(), timeout=5).recv(2) == b"hi"
+"""
+
+
+@needs_bwrap
+def test_a_notebook_that_downloads_fails_a_gate_without_network(tmp_path):
+    report, text = problems(build_notebook(tmp_path, setup=DOWNLOAD), network="off")
+    assert not report.ok and report.network == "off"
+    assert "have no network" in text and "must not download" in text
+
+
+@needs_bwrap
+def test_without_network_a_notebook_still_has_its_own_loopback(tmp_path):
+    report, text = problems(build_notebook(tmp_path, setup=LOOPBACK), network="off")
+    assert report.ok, text
+
+
+def test_the_network_mode_is_checked():
+    from mlcourse.gate import resolve_network
+
+    with pytest.raises(ValueError, match="network"):
+        resolve_network("sometimes")
+    assert resolve_network("on") == "on"
