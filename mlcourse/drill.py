@@ -377,8 +377,6 @@ def _show_question(console, entry, number, total, card, topic_title, order) -> N
         prompt += "\n\n" + "\n".join(
             f"* **{'abcdefgh'[i]})** {entry['options'][j]}" for i, j in enumerate(order)
         )
-    else:
-        prompt += "\n\n*Answer with a number (`0.25` or `1/4`).*"
     box = "new" if card is None else f"box {card.box}"
     console.print(
         Panel(
@@ -601,7 +599,9 @@ def run_session(
         card = state.cards.get(name)
         _show_question(console, entry, number, len(session), card, titles[entry["topic"]], order)
         prompt = (
-            f"Your answer (a-{'abcdefgh'[n_options - 1]}" if n_options else "Your answer (a number"
+            f"Your answer (a-{'abcdefgh'[n_options - 1]}"
+            if n_options
+            else "Your answer (a number such as 0.25 or 1/4"
         ) + ", h for a hint, s to skip, q to quit): "
         while True:
             text = source.next(console, prompt)

@@ -853,8 +853,8 @@ number(
     "q_met_f1",
     topic="metrics",
     prompt="""
-        The same filter: 50 flagged, 40 of them spam, 80 spam emails in all. What is its
-        F1 score? Answer with a number.
+        A spam filter flags 50 emails, 40 of which really are spam, in an inbox that held
+        80 spam emails. What is its F1 score? Answer with a number.
         """,
     hints=(
         "F1 is the harmonic mean of precision and recall, which punishes the weaker of the two.",
