@@ -30,7 +30,7 @@ def main() -> None:
     """mlcourse: a Jupyter course from zero to job-ready AI/ML engineer.
 
     \b
-    Learners:     mlcourse start | update | progress | doctor
+    Learners:     mlcourse start | update | progress | drill | portfolio | doctor
     Maintainers:  mlcourse check | author | site
     Instructors:  mlcourse release ASSIGNMENT | grade ASSIGNMENT | demo-cohort
     Data:         mlcourse data list | fetch NAME | verify
@@ -588,12 +588,14 @@ def author(src: Path, dst: Path) -> None:
 
 def _register_optional() -> None:
     """Command groups that live beside their code."""
+    from mlcourse.drill import drill
     from mlcourse.progress import progress
     from mlcourse.recommender.cli import recommender
     from mlcourse.service.cli import service
     from mlcourse.vision.cli import vision
 
     main.add_command(progress)
+    main.add_command(drill)
     main.add_command(service)
     main.add_command(recommender)
     main.add_command(vision)

@@ -56,7 +56,7 @@ import click
 from mlcourse import layout
 
 BANK_NOTEBOOK = "ml_theory_interview"
-STATE_FILE = "drill.json"
+STATE_FILE = layout.DRILL_FILE
 STATE_VERSION = 1
 BOXES = 5
 INTERVAL_DAYS = (0, 1, 3, 7, 14)  # box 1..5
@@ -92,7 +92,7 @@ class State:
 
 
 def state_path(workspace: Path) -> Path:
-    return layout.marker(Path(workspace)) / STATE_FILE
+    return layout.drill_path(Path(workspace))
 
 
 def _card(data: Any) -> Card | None:

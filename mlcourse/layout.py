@@ -14,6 +14,8 @@ default) that holds the student notebooks, and a hidden ``.mlcourse/`` folder:
 ``progress.jsonl``         the event log (:mod:`mlcourse.check.events`)
 ``results.jsonl``          the figures the learner's projects reached
                            (:mod:`mlcourse.results`)
+``drill.json``             the interview drill's Leitner boxes
+                           (:mod:`mlcourse.drill`)
 =========================  ===================================================
 
 This module imports nothing heavy: a learner's kernel uses it.
@@ -29,6 +31,7 @@ MLCOURSE_DIR = ".mlcourse"
 MANIFEST_FILE = "manifest.json"
 LOG_FILE = "progress.jsonl"
 RESULTS_FILE = "results.jsonl"
+DRILL_FILE = "drill.json"
 REVEAL_DIR = "reveal"
 BASE_DIR = "base"
 BACKUP_DIR = "backups"
@@ -48,6 +51,10 @@ def log_path(workspace: Path) -> Path:
 
 def results_path(workspace: Path) -> Path:
     return marker(workspace) / RESULTS_FILE
+
+
+def drill_path(workspace: Path) -> Path:
+    return marker(workspace) / DRILL_FILE
 
 
 def reveal_path(workspace: Path, stem: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -469,3 +470,18 @@ def test_nothing_due_says_when_and_ahead_practises(ws, clock):
     assert "Nothing is due" in result.output and "2.0 days" in result.output
     result = run(ws, "--topic", "trees", "--ahead", "--count", "1", "--answers", "q")
     assert "Question 1 of 1" in result.output
+
+
+def test_mlcourse_progress_shows_the_drill_once_it_was_used(ws, reveal_data):
+    from mlcourse.progress import progress
+
+    before = CliRunner().invoke(progress, ["--workspace", str(ws), "--plot", str(ws / "p.png")])
+    assert before.exit_code == 0, before.output
+    assert "Interview drill" not in before.output
+    (name,) = first_drawn(ws, "bias-variance", 1, 0, time.time())
+    args = ["--topic", "bias-variance", "--count", "1", "--seed", "0", "--no-shuffle"]
+    answered = run(ws, *args, "--answers", right_answer(reveal_data["keys"][name]))
+    assert answered.exit_code == 0, answered.output
+    after = CliRunner().invoke(progress, ["--workspace", str(ws), "--plot", str(ws / "p.png")])
+    assert after.exit_code == 0, after.output
+    assert "Interview drill: 1 of" in flat(after.output)

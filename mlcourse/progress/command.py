@@ -52,7 +52,14 @@ def progress(workspace: Path | None, plot_path: Path | None, as_json: bool) -> N
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=1))
+        data = report.as_dict()
+        try:
+            from mlcourse.drill import drill_summary
+
+            data["drill"] = drill_summary(report.workspace)
+        except Exception:  # noqa: BLE001 - the drill's state must never break progress
+            data["drill"] = None
+        click.echo(json.dumps(data, indent=1))
         return
     console.print(render_table(report))
     for line in summary_lines(report):

@@ -111,9 +111,23 @@ def summary_lines(report: ProgressReport) -> list[str]:
                 f"is, and its {nb.total} exercises count as not known. To start it afresh "
                 f"(your file goes to .mlcourse/backups): mlcourse update --restore {nb.path}"
             )
+    drill = drill_line(report.workspace)
+    if drill:
+        lines.append(drill)
     if report.unmatched:
         lines.append(
             f"({report.unmatched} recorded checks belong to no notebook of the course: "
             "renamed notebooks or other folders.)"
         )
     return lines
+
+
+def drill_line(workspace: Path) -> str | None:
+    """The interview drill's boxes, once the learner has used it (``mlcourse drill``)."""
+    try:
+        from mlcourse.drill import drill_summary, summary_line
+
+        summary = drill_summary(workspace)
+    except Exception:  # noqa: BLE001 - the drill's state must never break progress
+        return None
+    return summary_line(summary) if summary["seen"] else None
