@@ -382,7 +382,12 @@ def _leaks(
     hints = []
     stem = cnb.path.stem
     if found:
-        module = inspect.getsourcefile(next(iter(found.values())).run) or ""
+        import importlib
+
+        from mlcourse.check.problems import EXERCISES_PACKAGE
+
+        checks_module = importlib.import_module(f"{EXERCISES_PACKAGE}.{stem}")
+        module = inspect.getsourcefile(checks_module) or ""
         try:
             visible.append((f"exercises/{stem}.py", Path(module).read_text(encoding="utf-8")))
         except OSError:

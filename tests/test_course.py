@@ -32,3 +32,18 @@ def test_every_course_notebook_passes_the_gate():
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert "mistakes caught" in result.stdout
+
+
+def test_problem_names_are_unique_across_the_course():
+    """``check("name")`` and the drill find a problem by its name: two notebooks must
+    not both define one."""
+    from collections import defaultdict
+
+    from mlcourse.check.problems import names_in_source
+
+    where = defaultdict(list)
+    for module in sorted((REPO / "mlcourse" / "exercises").glob("*.py")):
+        for name in names_in_source(module.read_text(encoding="utf-8")):
+            where[name].append(module.stem)
+    twice = {name: stems for name, stems in where.items() if len(stems) > 1}
+    assert not twice, f"problem names defined in more than one checks module: {twice}"

@@ -521,7 +521,7 @@ choice(
     ),
 )
 choice(
-    "q_threshold",
+    "q_sa_threshold",
     options="abcd",
     hints=(
         "Anything chosen by looking at a data set has, in effect, been trained on it.",
