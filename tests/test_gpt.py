@@ -196,6 +196,20 @@ def test_damaged_folders_are_rebuilt(cache, damage):
     gpt.verify(folder, gpt.build_key())
 
 
+def test_a_build_finished_meanwhile_by_another_process_is_kept(cache):
+    folder = gpt.small_gpt()
+    weights = folder / build.WEIGHTS_FILE
+    before = weights.stat().st_mtime_ns
+    # A second build of the same key arrives at a verified folder: it keeps that one.
+    assert build._build_into(folder, gpt.build_key(), dict(TINY), progress=False) == folder
+    assert weights.stat().st_mtime_ns == before
+    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
+    # An explicit rebuild replaces it.
+    build._build_into(folder, gpt.build_key(), dict(TINY), progress=False, replace=True)
+    assert weights.stat().st_mtime_ns != before
+    gpt.verify(folder, gpt.build_key())
+
+
 def test_verify_refuses_another_key(cache):
     folder = gpt.small_gpt()
     with pytest.raises(gpt.GPTBuildError, match="another key"):
@@ -270,6 +284,25 @@ def test_perplexity_of_a_uniform_model_is_the_vocabulary_size():
     assert gpt.perplexity(Uniform(), ids, context=5, batch_size=2) == pytest.approx(11.0)
     with pytest.raises(ValueError):
         gpt.perplexity(Uniform(), ids[:1])
+
+
+def test_perplexity_of_a_module_returning_logits():
+    """A plain module (the notebook's TinyGPT) returns the logits themselves and has no config."""
+
+    class Bigram(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = torch.nn.Embedding(3, 3)
+            with torch.no_grad():
+                self.table.weight.copy_(torch.log(torch.tensor([[0.1, 0.8, 0.1]] * 3)))
+
+        def forward(self, ids):
+            return self.table(ids)
+
+    ids = np.array([0, 1, 1, 1, 1, 1, 1, 1, 1])  # every next token is 1: probability 0.8
+    model = Bigram().train()
+    assert gpt.perplexity(model, ids, context=4) == pytest.approx(1 / 0.8)
+    assert model.training  # the mode is restored
 
 
 # -- the grader's sandbox: a read-only cache ----------------------------------------------------

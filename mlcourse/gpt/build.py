@@ -401,8 +401,12 @@ def _versions() -> dict:
     }
 
 
-def _build_into(folder: Path, key: str, cfg: dict, progress: bool) -> Path:
-    """Train and write the model to ``folder`` atomically (a temporary folder, then a rename)."""
+def _build_into(folder: Path, key: str, cfg: dict, progress: bool, replace: bool = False) -> Path:
+    """Train and write the model to ``folder`` atomically (a temporary folder, then a rename).
+
+    A verified model that appeared in ``folder`` while this one trained (another
+    process built it) is kept, unless ``replace``.
+    """
     from transformers.utils import logging as hf_logging
 
     if progress:
@@ -433,7 +437,11 @@ def _build_into(folder: Path, key: str, cfg: dict, progress: bool) -> Path:
             "files": files,
         }
         (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-        if folder.exists():  # corrupt or stale: move it aside, in one rename, then delete it
+        if folder.exists():
+            if not replace and _verified(folder, key):  # another process built it meanwhile
+                shutil.rmtree(tmp, ignore_errors=True)
+                return folder
+            # corrupt: move it aside, in one rename, then delete it
             trash = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(folder, trash)
             shutil.rmtree(trash, ignore_errors=True)
@@ -489,7 +497,7 @@ def small_gpt(
         if not _writable_parent(folder):
             tried.append(f"{folder.parent} (not writable)")
             continue
-        return _build_into(folder, key, cfg, progress)
+        return _build_into(folder, key, cfg, progress, replace=rebuild)
     raise GPTBuildError(
         "cannot build the small GPT: no writable folder among "
         + ", ".join(tried)
