@@ -213,6 +213,12 @@ def _sd_sample_size(t):
         },
     )
     t.equal(
+        t.call("sd_sample_size", 0.05, 0.005),
+        31234,
+        case="a 5 % baseline, a half-point lift (the formula gives 31,233.4)",
+        wrong={"Round UP: 31,233 people leave the test just short of its power.": 31233},
+    )
+    t.equal(
         t.call("sd_sample_size", 0.10, -0.01),
         13495,
         case="a 1 point DROP from 10 % (a negative effect)",
@@ -257,6 +263,8 @@ def _sd_power(t):
                 0.8763216132249605
             ),
             "n_per_arm is the size of EACH arm.": 0.5084151235407749,
+            "The rejection boundary is set under the null: use the pooled rate's standard "
+            "error there.": 0.8000795225282652,
         },
     )
     t.close(
@@ -289,7 +297,7 @@ def _sd_power(t):
     ),
 )
 def _sd_lift_ci(t):
-    got = t.call("sd_lift_ci", 1000, 10000, 1100, 10000)
+    got = t.call("sd_lift_ci", 100, 1000, 300, 2000)
     t.true(
         isinstance(got, tuple) and len(got) == 3,
         f"sd_lift_ci returned {type(got).__name__}",
@@ -302,20 +310,20 @@ def _sd_lift_ci(t):
     )
     t.close(
         got[0],
-        0.01,
+        0.05,
         what="diff",
-        wrong={"The lift is treatment (b) minus control (a).": -0.01},
+        wrong={"The lift is treatment (b) minus control (a).": -0.05},
     )
     t.close(
         got[1:],
-        [0.001504059131512114, 0.018495940868487874],
+        [0.025697236912611717, 0.07430276308738826],
         what="(low, high)",
         wrong={
             "The interval uses each arm's own rate (unpooled); the pooled rate belongs to "
-            "the test of 'no difference'.": [0.0015029288260632948, 0.018497071173936706],
+            "the test of 'no difference'.": [0.024195875092271616, 0.07580412490772839],
             "A two-sided 95 % interval uses the 97.5 % quantile (1.96), not 1.645.": [
-                0.0028699816618431608,
-                0.01713001833815684,
+                0.029604478284016127,
+                0.07039552171598387,
             ],
         },
     )
@@ -351,6 +359,12 @@ def _sd_peeking_fpr(t):
         got,
         [0.0525, 0.0875, 0.125, 0.1475, 0.16],
         case="p = 0.1, 200 users per arm per look, 5 looks, 400 runs, seed 1",
+        wrong={
+            "Each look must test ALL the users so far (cumulative counts), not only the new "
+            "ones.": [0.0525, 0.0975, 0.15, 0.1825, 0.22],
+            "Count a run as stopped from its first rejection on (any look so far), not only "
+            "at the looks where it rejects.": [0.0525, 0.0525, 0.075, 0.06, 0.055],
+        },
         nudge="Draw A's (n_sims, looks) block first, then B's; test the CUMULATIVE counts; "
         "count a run once it has rejected at any look so far.",
     )
@@ -459,7 +473,12 @@ def _sd_percentile(t):
         },
     )
     t.close(t.call("sd_percentile", data, 30), 20.0, case="q = 30 (rank 1.5, rounded up to 2)")
-    t.close(t.call("sd_percentile", data, 100), 50.0, case="q = 100 (the maximum)")
+    t.close(
+        t.call("sd_percentile", data, 100),
+        50.0,
+        case="q = 100 (the maximum)",
+        nudge="The 100th percentile is the largest sample: sort before taking a rank.",
+    )
     t.raises(
         ValueError,
         "sd_percentile",
