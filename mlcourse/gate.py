@@ -872,6 +872,12 @@ def check_notebook(
         report.problems.append(f"release: {exc}")
         return report
     found = _module_problems(cnb, report)
+    try:  # the cache warmed first: the budgets time the notebook, not a download or a build
+        from mlcourse.prefetch import warm
+
+        warm([path])
+    except Exception as exc:  # noqa: BLE001 - reported, and the run shows what it breaks
+        report.problems.append(f"prefetch: {type(exc).__name__}: {_short(exc, 200)}")
     printed: list[tuple[str, str]] = []
     try:
         fresh = _solution_run(

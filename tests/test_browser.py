@@ -4,7 +4,8 @@
 exercise (matmul) not attempted, then a classic wrong answer (the transpose)
 with its targeted nudge, then a correct answer; the start page showing the
 progress; then a course update after JupyterLab saved the answer, merged by
-``mlcourse update`` (the answer kept, the new text shown). A screenshot of every step goes to ``test-artifacts/browser/``.
+``mlcourse update`` (the answer kept, the new text shown). A screenshot of
+every step goes to ``test-artifacts/browser/``.
 
 Needs Debian's Chromium (``apt-get install chromium``) and ``pip install
 playwright``; never ``playwright install``. Select with ``pytest -m browser``.

@@ -133,20 +133,6 @@ def _notebook_plan(path: Path) -> NotebookPlan:
     return NotebookPlan(path.stem, points, hidden, nbformat.writes(student_version(nb)))
 
 
-def _data_needed(sources: list[Path]) -> list[str]:
-    """The registered data sets the notebooks or their checks load (the trusted side too)."""
-    from mlcourse import data
-    from mlcourse.check.problems import exercises_dirs
-
-    text = "".join(p.read_text(encoding="utf-8") for p in sources)
-    for source in sources:
-        for folder in exercises_dirs():
-            module = folder / f"{source.stem}.py"
-            if module.exists():
-                text += module.read_text(encoding="utf-8")
-    return [name for name in data.REGISTRY if f"load_{name}" in text or f'"{name}"' in text]
-
-
 def _preflight(plan: GradePlan) -> None:
     """Prove, before anyone is graded, that the sandboxed kernel can load the checks.
 
@@ -223,12 +209,12 @@ def plan(opts: Options) -> GradePlan:
         )
     read_only: list[str] = []
     env: dict[str, str] = {}
-    needed = _data_needed(sources)
-    if needed:
+    from mlcourse.prefetch import warm
+
+    wanted = warm(sources)  # data fetched and the small GPT built once, here
+    if wanted.data or wanted.gpt:
         from mlcourse import data
 
-        for name in needed:
-            data.fetch(name)
         # The kernels see the cache read-only, at the same path; they must
         # look there, not under their own (sandboxed) home.
         cache = str(data.cache_dir().resolve())
