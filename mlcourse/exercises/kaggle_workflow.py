@@ -373,7 +373,11 @@ def _adversarial_auc(t):
     same_train, same_test = shifted_example(0.0)
     tree = t.ref(f"{HERE}:tree_model")
     got = t.call("adversarial_auc", same_train, same_test, tree)
-    t.type(got, float, "Return the AUC as a Python float.")
+    t.true(
+        type(got) is float,
+        f"the AUC is a {type(got).__name__}",
+        "Return the AUC as a Python float (roc_auc_score gives one).",
+    )
     t.true(
         0.3 < got < 0.7,
         f"two samples of ONE distribution give an AUC of {got:.3f}",
@@ -566,7 +570,11 @@ def _make_objective(t):
             f"Suggest {name} with suggest_{kind}({name!r}, {low}, {high}"
             + (", log=True)." if log else ")."),
         )
-    t.type(got["value"], float, "The objective returns the mean fold RMSE as a Python float.")
+    t.true(
+        type(got["value"]) is float,
+        f"the objective returned a {type(got['value']).__name__}",
+        "The objective returns the mean fold RMSE as a Python float (float(...)).",
+    )
     t.close(
         got["value"],
         0.203239133038,
@@ -651,7 +659,11 @@ def _public_pick(t):
         what="the pick's private rank",
         wrong={"Ranks start at 1 for the best private score.": 2},
     )
-    t.type(shortfall, float, "Return the shortfall as a Python float.")
+    t.true(
+        type(shortfall) is float,
+        f"the shortfall is a {type(shortfall).__name__}",
+        "Return the shortfall as a Python float (float(...)), not a NumPy number.",
+    )
     t.close(shortfall, 0.04, what="the shortfall")
 
 
