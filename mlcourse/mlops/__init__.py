@@ -8,11 +8,13 @@
   Dockerfile (nothing is built: there is no container engine here);
 * :mod:`~mlcourse.mlops.environment`: pinned requirements.
 
-Importing this package switches MLflow's telemetry off for the process.
+Importing this package switches MLflow's telemetry off for the process (import it
+before ``mlflow``) and makes MLflow's client give up on a dead server within seconds.
 """
 
 from mlcourse.mlops.environment import pinned
 from mlcourse.mlops.server import (
+    CLIENT_ENV,
     OFFLINE_ENV,
     ServerError,
     TrackingServer,
@@ -25,6 +27,7 @@ from mlcourse.mlops.server import (
 offline()
 
 __all__ = [
+    "CLIENT_ENV",
     "OFFLINE_ENV",
     "ServerError",
     "TrackingServer",

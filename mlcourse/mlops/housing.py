@@ -137,11 +137,13 @@ def simulate_month(
 
     Days ``1 .. shift_start - 1`` come from ``north`` only. From day
     ``shift_start`` the share of southern districts grows linearly, reaching
-    100 % after ``ramp_days`` days, and stays there. The result holds the
-    districts' columns plus ``day`` (1-based) and ``region``.
+    100 % after ``ramp_days`` days, and stays there (``shift_start = days + 1``:
+    a month without a shift, the control). The result holds the districts'
+    columns plus ``district`` (their label in the census), ``day`` (1-based) and
+    ``region``.
     """
-    if days < 1 or per_day < 1 or ramp_days < 1 or not 1 <= shift_start <= days:
-        raise ValueError("need days, per_day, ramp_days >= 1 and 1 <= shift_start <= days")
+    if days < 1 or per_day < 1 or ramp_days < 1 or not 1 <= shift_start <= days + 1:
+        raise ValueError("need days, per_day, ramp_days >= 1 and 1 <= shift_start <= days + 1")
     if len(north) == 0 or len(south) == 0:
         raise ValueError("both regions need at least one district")
     gen = np.random.default_rng(seed)

@@ -48,6 +48,13 @@ OFFLINE_ENV = {
     "DO_NOT_TRACK": "true",
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
 }
+#: Client defaults for a server on this machine: a request to a server that is gone fails
+#: within seconds instead of retrying with back-off for minutes (MLflow's default).
+CLIENT_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+}
 
 #: Seconds to wait for ``/health`` before giving up (a busy shared machine is slow).
 START_TIMEOUT = 240.0
@@ -56,6 +63,7 @@ STOP_TIMEOUT = 15.0
 
 _PR_SET_PDEATHSIG = 1
 _LIVE: list[weakref.ref] = []
+_KEPT: list[TrackingServer] = []  # servers started by ensure_server(), alive until exit
 _LOCK = threading.Lock()
 
 
@@ -64,8 +72,12 @@ class ServerError(RuntimeError):
 
 
 def offline() -> None:
-    """Switch MLflow's telemetry off in this process (before or after importing mlflow)."""
-    for key, value in OFFLINE_ENV.items():
+    """Switch MLflow's telemetry off in this process, and make its client fail fast.
+
+    Telemetry is decided when ``mlflow`` is imported: call this first. Values
+    already set in the environment win.
+    """
+    for key, value in {**OFFLINE_ENV, **CLIENT_ENV}.items():
         os.environ.setdefault(key, value)
 
 
@@ -93,6 +105,13 @@ def _listening(host: str, port: int | None) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def _finalize(proc: subprocess.Popen, host: str, port: int | None, root: Path | None) -> None:
+    """What a server forgotten without stop() still gets: stopped, its own folder removed."""
+    _stop_process_group(proc, STOP_TIMEOUT, host, port)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _stop_process_group(
@@ -219,7 +238,7 @@ class TrackingServer:
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         self._finalizer = weakref.finalize(
-            self, _stop_process_group, self._proc, STOP_TIMEOUT, self.host, self.port
+            self, _finalize, self._proc, self.host, self.port, self.root if self._own_root else None
         )
         with _LOCK:
             _LIVE.append(weakref.ref(self))
@@ -281,6 +300,7 @@ class TrackingServer:
             shutil.rmtree(self.root, ignore_errors=True)
         with _LOCK:
             _LIVE[:] = [r for r in _LIVE if r() is not None and r() is not self]
+            _KEPT[:] = [k for k in _KEPT if k is not self]
 
     def __enter__(self) -> TrackingServer:
         return self.start(wait=True)
@@ -305,10 +325,16 @@ def current() -> TrackingServer | None:
 
 
 def ensure_server() -> TrackingServer:
-    """A healthy server of this process: the current one, or a new one started now."""
+    """A healthy server of this process: the current one, or a new one started now.
+
+    A server started here is kept alive until it is stopped or the process exits
+    (nothing else holds it, and a forgotten server is stopped when collected).
+    """
     server = current()
     if server is None:
         server = TrackingServer().start(wait=False)
+        with _LOCK:
+            _KEPT.append(server)
     return server.wait()
 
 
