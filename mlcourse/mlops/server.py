@@ -49,11 +49,14 @@ OFFLINE_ENV = {
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
 }
 #: Client defaults for a server on this machine: a request to a server that is gone fails
-#: within seconds instead of retrying with back-off for minutes (MLflow's default).
+#: within seconds instead of retrying with back-off for minutes (MLflow's default), and
+#: no progress bar or run link is printed for every artifact and run.
 CLIENT_ENV = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 
 #: Seconds to wait for ``/health`` before giving up (a busy shared machine is slow).
