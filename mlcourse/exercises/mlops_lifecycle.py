@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mlcourse.check import choice, number, problem
+from mlcourse.check.outcomes import CodeRaised
 
 # Importing mlcourse.mlops switches MLflow's telemetry off before mlflow is ever loaded.
 from mlcourse.mlops.dockerfile import final_command, healthcheck_command, lint
@@ -491,20 +492,27 @@ def _pit_join(t):
         what="the index",
         nudge="Return the events in their own order, with their own index labels.",
     )
-    t.close(
-        got["delay"].to_numpy(dtype=float),
-        [1.0, 2.0, np.nan, np.nan],
-        what="the joined delays",
+    delays = [None if np.isnan(v) else float(v) for v in got["delay"].to_numpy(dtype=float)]
+    t.equal(
+        delays,
+        [1.0, 2.0, None, None],
+        what="the joined delays (None: missing)",
         wrong={
             "The 10:00 event used the row stamped 10:00: a value computed at the same instant "
             "may include the event itself, so use only rows strictly before it.": [
                 2.0,
                 2.0,
-                np.nan,
-                np.nan,
+                None,
+                None,
             ],
             "The 12:00 event used a value 75 minutes old: older than max_age is stale, so it "
-            "must be NaN.": [1.0, 2.0, np.nan, 3.0],
+            "must be missing (NaN).": [1.0, 2.0, None, 3.0],
+            "Rows from the events' future were used (10:45, 09:30): look backwards only.": [
+                3.0,
+                3.0,
+                9.0,
+                None,
+            ],
         },
         nudge="Event 1 (A, 10:00) may use only A's 09:00 row; event 3 (B, 09:00) has nothing "
         "before it; event 4 (A, 12:00) finds only a stale row.",
@@ -529,7 +537,27 @@ def _mlflow_log_run(t):
     uri = t.helper(f"{HERE}:tracking_uri")
     train, valid = small_housing()
     params = {"learning_rate": 0.1, "max_leaf_nodes": 15, "max_iter": 40}
-    run_id = t.call("log_candidate", uri, "check-log-candidate", params, train, valid, seed=3)
+    # MLflow's global URI points at a store that refuses every request while the function
+    # runs: a function that ignores tracking_uri fails at once instead of logging elsewhere.
+    previous = t.helper("mlflow:get_tracking_uri")
+    t.helper("mlflow:set_tracking_uri", DECOY_URI)
+    try:
+        run_id = t.call("log_candidate", uri, "check-log-candidate", params, train, valid, seed=3)
+    except CodeRaised as failure:
+        raise CodeRaised(
+            failure.exercise,
+            [
+                *failure.lines,
+                (
+                    "nudge",
+                    "If the error mentions a filesystem tracking backend, your function used "
+                    "MLflow's global tracking URI, which this check points at a dummy: call "
+                    "mlflow.set_tracking_uri(tracking_uri) first.",
+                ),
+            ],
+        ) from None
+    finally:
+        t.helper("mlflow:set_tracking_uri", previous)
     t.true(
         isinstance(run_id, str) and len(run_id) == 32,
         f"log_candidate returned {run_id!r}"[:120],
