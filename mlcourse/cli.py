@@ -471,9 +471,11 @@ def grade(
     try:
         from mlcourse.grading import check_gradebook_url
 
-        total = len(find_students(submissions, assignment, []))
+        # The options first (a typo in --db is a usage error whatever the
+        # folder holds), then the submissions.
         if db_url:
             check_gradebook_url(db_url)
+        total = len(find_students(submissions, assignment, []))
     except GradingError as exc:
         _fail(str(exc), code=exc.code)
     try:
