@@ -433,9 +433,6 @@ def grade(
     flagged, grader-error). Writes grades.csv, feedback/<student>/<ASSIGNMENT>/<nb>.html
     and report.html/.png to --out. Exit code 0 when every submission got a
     verdict; 1 when the grader itself failed on any; 2 for bad input.
-
-    \b
-    Threat model:
     """
     import warnings
     from datetime import UTC
@@ -538,7 +535,9 @@ def grade(
 def _threat_model_help() -> None:
     from mlcourse.grading import THREAT_MODEL
 
-    grade.help = (grade.help or "") + "\n\n\b\n" + THREAT_MODEL
+    import inspect
+
+    grade.help = inspect.cleandoc(grade.help or "") + "\n\n\b\nThreat model.\n" + THREAT_MODEL
 
 
 _threat_model_help()
