@@ -27,7 +27,7 @@ def test_every_course_notebook_passes_the_gate():
         capture_output=True,
         text=True,
         env=dict(os.environ),
-        timeout=1800,
+        timeout=3600,  # the whole course, mutants included, on 2 cores: about 25 min
     )
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
