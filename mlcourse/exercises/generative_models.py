@@ -72,8 +72,8 @@ def probe(fn, inputs, dtype="float32", grad=(), weights=(), seed=None) -> dict:
         if terms:
             sum(terms).backward()
             report["grads"] = [
-                a.grad.detach().clone()
-                if isinstance(a, torch.Tensor) and a.grad is not None
+                (a.grad.detach().clone() if a.grad is not None else torch.zeros_like(a))
+                if isinstance(a, torch.Tensor) and a.requires_grad
                 else None
                 for a in args
             ]
@@ -196,6 +196,29 @@ def outputs(t, got: dict, n: int, what: str, case: str | None = None) -> list:
         case=case,
     )
     return got["values"]
+
+
+def call_probe(t, name: str, inputs, dtype="float32", grad=(), weights=(), seed=None) -> dict:
+    """:func:`probe` of the learner's ``name``, shown in messages as the call it makes."""
+    got = t.call(f"{HERE}:probe", t.ref(name), list(inputs), dtype, list(grad), list(weights), seed)
+    shown = [
+        repr(v) if isinstance(v, int | float) else f"{dtype} tensor {tuple(np.shape(v))}"
+        for v in inputs
+    ]
+    t.called = f"{name}({', '.join(shown)})" + (
+        f", PyTorch seeded to {seed}" if seed is not None else ""
+    )
+    return got
+
+
+def call_ddpm_loss(t, x0, alpha_bar, seed: int) -> dict:
+    """:func:`run_ddpm_loss` of the learner's ddpm_loss, shown in messages as the call it makes."""
+    got = t.call(f"{HERE}:run_ddpm_loss", t.ref("ddpm_loss"), x0, alpha_bar, seed)
+    t.called = (
+        f"ddpm_loss(model, x0 float32 {tuple(np.shape(x0))}, alpha_bar of {len(alpha_bar)} "
+        f"levels, a generator seeded {seed})"
+    )
+    return got
 
 
 def classifier_reference(probs) -> float:
@@ -369,13 +392,24 @@ def ddpm_loss_checks(t, got: dict, x0, alpha_bar, case: str | None = None) -> No
         case=case,
     )
     seen = np.asarray(seen)
-    counts = np.bincount(seen - seen.min(), minlength=1)
     t.true(
-        seen.min() == 0 and seen.max() == levels - 1 and counts.min() > 0.5 * n / levels,
-        f"the levels drawn run from {seen.min()} to {seen.max()} (unevenly or out of range) for "
-        f"a schedule of {levels} levels",
-        "Draw the levels uniformly from 0 to T - 1 inclusive: torch.randint's upper bound is "
-        "excluded.",
+        len(np.unique(seen)) > 1,
+        f"every image got the same level, {seen[0]}",
+        "Draw one level per image, not one for the whole batch.",
+        case=case,
+    )
+    t.true(
+        seen.min() == 0 and seen.max() == levels - 1,
+        f"the levels drawn run from {seen.min()} to {seen.max()} for a schedule of {levels} levels",
+        "Draw the levels from 0 to T - 1 inclusive: torch.randint's upper bound is excluded.",
+        case=case,
+    )
+    counts = np.bincount(seen, minlength=levels)
+    t.true(
+        counts.min() > 0.5 * n / levels,
+        f"some levels were drawn far less often than others ({counts.min()} to {counts.max()} "
+        f"times each)",
+        "Draw the levels uniformly: every level equally likely.",
         case=case,
     )
     x_t = np.asarray(calls[0]["x"], dtype=float)
@@ -493,9 +527,7 @@ def _reparameterize(t):
     mu = np.array([[0.0, 1.0], [2.0, -1.0]])
     log_var = np.array([[0.0, 2.0], [-2.0, 0.0]])
     weights = np.array([[1.0, 2.0], [-1.0, 0.5]])
-    got = t.call(
-        f"{HERE}:probe", t.ref("reparameterize"), [mu, log_var], "float32", [0, 1], [weights], 0
-    )
+    got = call_probe(t, "reparameterize", [mu, log_var], "float32", [0, 1], [weights], 0)
     (z,) = outputs(t, got, 1, "reparameterize")
     t.shape(z, (2, 2), nudge="z has the shape of mu.")
     want = reparam_reference(mu, log_var, weights, 0)
@@ -550,9 +582,9 @@ def _reparameterize(t):
 def _kl_to_standard_normal(t):
     mu = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 2.0]])
     log_var = np.array([[0.0, 0.0], [0.0, math.log(2.0)], [1.0, -1.0]])
-    got = t.call(
-        f"{HERE}:probe",
-        t.ref("kl_to_standard_normal"),
+    got = call_probe(
+        t,
+        "kl_to_standard_normal",
         [mu, log_var],
         "float64",
         [0, 1],
@@ -599,9 +631,9 @@ def _vae_loss(t):
     mu = np.array([[0.5, -0.5], [0.0, 1.0]])
     log_var = np.array([[0.0, -1.0], [0.5, 0.0]])
     want = elbo_reference(x, logits, mu, log_var, 2.0)
-    got = t.call(
-        f"{HERE}:probe",
-        t.ref("vae_loss"),
+    got = call_probe(
+        t,
+        "vae_loss",
         [x, logits, mu, log_var, 2.0],
         "float64",
         [1, 2, 3],
@@ -735,9 +767,7 @@ def _gan_losses(t):
     real, fake = np.array([2.0, -1.0, 0.5]), np.array([-3.0, 1.0])
     want = gan_reference(real, fake, 1.0)
     smooth = gan_reference(real, fake, 0.9)
-    got = t.call(
-        f"{HERE}:probe", t.ref("discriminator_loss"), [real, fake], "float64", [0, 1], [1.0]
-    )
+    got = call_probe(t, "discriminator_loss", [real, fake], "float64", [0, 1], [1.0])
     (d_loss,) = outputs(t, got, 1, "discriminator_loss")
     t.close(
         d_loss,
@@ -745,9 +775,7 @@ def _gan_losses(t):
         what="discriminator_loss(real, fake)",
         nudge="Each half is a mean over its own logits; add the two means.",
     )
-    got = t.call(
-        f"{HERE}:probe", t.ref("discriminator_loss"), [real, fake, 0.9], "float64", [0, 1], [1.0]
-    )
+    got = call_probe(t, "discriminator_loss", [real, fake, 0.9], "float64", [0, 1], [1.0])
     (d_smooth,) = outputs(t, got, 1, "discriminator_loss")
     t.close(
         d_smooth,
@@ -757,7 +785,7 @@ def _gan_losses(t):
         nudge="Only the real side is smoothed: the fakes' target stays 0.",
     )
     t.close(got["grads"][0], smooth["d_real_grad"], what="its gradient w.r.t. the real logits")
-    got = t.call(f"{HERE}:probe", t.ref("generator_loss"), [fake], "float64", [0], [1.0])
+    got = call_probe(t, "generator_loss", [fake], "float64", [0], [1.0])
     (g_loss,) = outputs(t, got, 1, "generator_loss")
     t.close(
         g_loss,
@@ -769,9 +797,7 @@ def _gan_losses(t):
             ]
         },
     )
-    got = t.call(
-        f"{HERE}:probe", t.ref("generator_loss"), [np.array([-10.0, -200.0])], "float32", [0], [1.0]
-    )
+    got = call_probe(t, "generator_loss", [np.array([-10.0, -200.0])], "float32", [0], [1.0])
     (g_far,) = outputs(t, got, 1, "generator_loss")
     far = gan_reference(np.zeros(1), np.array([-10.0, -200.0]), 1.0)
     t.close(
@@ -853,9 +879,9 @@ def _diffuse(t):
 def _ddpm_loss(t):
     _, schedule = cosine_reference(5)
     x0 = np.random.default_rng(3).normal(size=(3000, 2)).astype(np.float32)
-    got = t.call(f"{HERE}:run_ddpm_loss", t.ref("ddpm_loss"), x0, schedule, 0)
+    got = call_ddpm_loss(t, x0, schedule, 0)
     ddpm_loss_checks(t, got, x0, schedule)
-    again = t.call(f"{HERE}:run_ddpm_loss", t.ref("ddpm_loss"), x0, schedule, 0)
+    again = call_ddpm_loss(t, x0, schedule, 0)
     t.true(
         float(again["loss"]) == float(got["loss"]),
         "two generators with the same seed gave different losses",
@@ -902,6 +928,9 @@ def _ddpm_step(t):
             wrong["No noise at level 0: the last step returns the mean."] = want + noise_part
         else:
             wrong["Add the fresh noise at every level but 0."] = want - noise_part
+            wrong["The fresh noise is scaled by the square root of beta, a standard deviation."] = (
+                want - noise_part + float(sched_betas[level]) * z
+            )
         t.close(
             got,
             want,
