@@ -293,21 +293,35 @@ def vae_parameters(latent: int, hidden: int, pixels: int) -> int:
     )
 
 
-def _arrays(state: dict) -> list[np.ndarray]:
-    return [np.asarray(v, dtype=float) for v in state.values()]
+def _arrays(state: dict, part: str) -> list[np.ndarray]:
+    """The parameters of ``part`` ("encoder" or "decoder"), in the order of its layers."""
+    return [np.asarray(v, dtype=float) for k, v in state.items() if k.split(".")[0] == part]
+
+
+def vae_state(t, net, case: str | None = None) -> dict:
+    """The VAE's state_dict, once it is known to hold an encoder and a decoder of two layers."""
+    state = t.value(net, convert=STATE)
+    t.true(
+        all(len(_arrays(state, part)) == 4 for part in ("encoder", "decoder")),
+        f"the parameters are named {sorted(state)}",
+        "Put the layers in two attributes, self.encoder and self.decoder, each an nn.Sequential "
+        "of a Linear, a ReLU and a Linear.",
+        case=case,
+    )
+    return state
 
 
 def encode_reference(state: dict, x) -> tuple[np.ndarray, np.ndarray]:
-    """(mu, log_var) of the task's encoder with the weights of ``state`` (encoder first)."""
-    w1, b1, w2, b2 = _arrays(state)[:4]
+    """(mu, log_var) of the task's encoder with the weights of ``state``."""
+    w1, b1, w2, b2 = _arrays(state, "encoder")
     out = np.maximum(np.asarray(x, dtype=float) @ w1.T + b1, 0.0) @ w2.T + b2
     half = out.shape[1] // 2
     return out[:, :half], out[:, half:]
 
 
 def decode_reference(state: dict, z) -> np.ndarray:
-    """The task's decoder's logits with the weights of ``state`` (decoder last)."""
-    w3, b3, w4, b4 = _arrays(state)[4:8]
+    """The task's decoder's logits with the weights of ``state``."""
+    w3, b3, w4, b4 = _arrays(state, "decoder")
     return np.maximum(np.asarray(z, dtype=float) @ w3.T + b3, 0.0) @ w4.T + b4
 
 
@@ -697,7 +711,7 @@ def _vae(t):
     )
     t.equal(summary["parameters"], vae_parameters(2, 8, 6), what="the number of parameters")
     t.call(f"{HERE}:reseed", net, 3)
-    state = t.value(net, convert=STATE)
+    state = vae_state(t, net)
     x = np.random.default_rng(2).random((3, 6)).astype(np.float32)
     got = t.call(net.encode, torch.tensor(x))
     t.true(
