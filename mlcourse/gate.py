@@ -312,6 +312,8 @@ def _module_problems(cnb: CourseNotebook, report: Report) -> dict:
     from mlcourse.check.problems import problems_of
 
     stem = cnb.path.stem
+    if not cnb.exercises:
+        return {}  # an exercise-free page (the start page) needs no checks module
     try:
         found = problems_of(stem)
     except ModuleNotFoundError as exc:
