@@ -64,12 +64,13 @@ def portfolio(workspace: Path | None, out: Path | None) -> None:
         errors.print(f"[bold red]error:[/] {exc}")
         sys.exit(2)
     collection = built.collection
-    for damaged in collection.damaged:
+    if collection.damaged:
         errors.print(
-            f"[yellow]warning:[/] skipped line {damaged.line} of {collection.results_file}: "
-            f"{damaged.reason}",
-            markup=True,
+            f"[yellow]warning:[/] skipped {len(collection.damaged)} damaged line(s) of "
+            f"{collection.results_file} (the other figures are used):"
         )
+        for damaged in collection.damaged:
+            errors.print(f"  line {damaged.line}: {damaged.reason}", markup=False)
     table = Table(title="Your projects", show_lines=False)
     table.add_column("project")
     table.add_column("status")

@@ -93,6 +93,8 @@ def bullets_file(collection: Collection) -> str:
             lines += [f"## {result.project.title}", ""] + [f"- {t}" for t in written] + [""]
     waiting = []
     for result in collection.projects:
+        if not result.started:
+            continue  # the page lists it as not done; nothing waits here yet
         for _, missing in bullet_text.skipped(result):
             names = ", ".join(result.project.metric(m).title for m in missing)
             waiting.append(f"- {result.project.title}: a bullet waits for {names}")
