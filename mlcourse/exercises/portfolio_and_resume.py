@@ -43,6 +43,16 @@ def uncertain_reference(priors, n: int, draws: int, seed: int) -> float:
     return float(1 - np.mean((1 - offer) ** n))
 
 
+def warnings_of(function, *args) -> list:
+    """The messages of the warnings a call emits, run on the learner's side (for t.call)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        function(*args)
+    return [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
 def rank_reference(ad: str, projects: dict) -> list:
     """scikit-learn's TF-IDF cosine of every project with the ad, best first, ties by name."""
     from sklearn.feature_extraction.text import TfidfVectorizer
