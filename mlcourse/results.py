@@ -73,29 +73,89 @@ def record(
         return False
 
 
+@dataclass(frozen=True)
+class Damaged:
+    """A line of ``results.jsonl`` that could not be read (a torn write, a hand edit)."""
+
+    line: int  # 1-based
+    reason: str
+
+
+@dataclass
+class Scan:
+    """Everything read from a workspace's ``results.jsonl``."""
+
+    path: Path
+    figures: dict[tuple[str, str], Figure]  # the latest of each (project, metric)
+    damaged: list[Damaged]
+    history: list[Figure]  # every readable line, in file order
+
+
+def _figure(text: str) -> Figure:
+    """One line as a Figure; ValueError says why it cannot be one."""
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        raise ValueError("not JSON") from None
+    if not isinstance(entry, dict):
+        raise ValueError("not a JSON object")
+    missing = [key for key in ("project", "metric", "value") if key not in entry]
+    if missing:
+        raise ValueError(f"no {', '.join(missing)}")
+    value = entry["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"the value {str(value)[:40]!r} is not a number")
+    if not math.isfinite(float(value)):
+        raise ValueError("the value is not finite")
+    try:
+        when = float(entry.get("time", 0.0))
+    except (TypeError, ValueError):
+        raise ValueError("the time is not a number") from None
+    return Figure(
+        project=str(entry["project"]),
+        metric=str(entry["metric"]),
+        value=float(value),
+        unit=str(entry.get("unit", "")),
+        label=str(entry.get("label", "")),
+        time=when,
+    )
+
+
+def scan(workspace: Path) -> Scan:
+    """The latest value of every (project, metric), every readable line, and the others.
+
+    A missing file means nothing was recorded yet (no figures, nothing damaged).
+    Blank lines are ignored; any other line that is not a complete record is
+    reported in ``damaged`` and skipped, never fatal.
+    """
+    path = results_path(workspace)
+    figures: dict[tuple[str, str], Figure] = {}
+    damaged: list[Damaged] = []
+    history: list[Figure] = []
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return Scan(path, figures, damaged, history)
+    for number, line in enumerate(raw.splitlines(), start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            damaged.append(Damaged(number, "not UTF-8 text"))
+            continue
+        if not text.strip():
+            continue
+        try:
+            fig = _figure(text)
+        except ValueError as exc:
+            damaged.append(Damaged(number, str(exc)))
+            continue
+        history.append(fig)
+        key = (fig.project, fig.metric)
+        if key not in figures or fig.time >= figures[key].time:
+            figures[key] = fig
+    return Scan(path, figures, damaged, history)
+
+
 def latest(workspace: Path) -> dict[tuple[str, str], Figure]:
     """The latest value of every (project, metric) recorded in the workspace."""
-    out: dict[tuple[str, str], Figure] = {}
-    try:
-        lines = results_path(workspace).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        try:
-            entry = json.loads(line)
-            fig = Figure(
-                project=str(entry["project"]),
-                metric=str(entry["metric"]),
-                value=float(entry["value"]),
-                unit=str(entry.get("unit", "")),
-                label=str(entry.get("label", "")),
-                time=float(entry.get("time", 0.0)),
-            )
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn line
-        if not math.isfinite(fig.value):
-            continue
-        key = (fig.project, fig.metric)
-        if key not in out or fig.time >= out[key].time:
-            out[key] = fig
-    return out
+    return scan(workspace).figures
