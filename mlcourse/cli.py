@@ -590,6 +590,7 @@ def author(src: Path, dst: Path) -> None:
 def _register_optional() -> None:
     """Command groups that live beside their code."""
     from mlcourse.drill import drill
+    from mlcourse.portfolio.cli import portfolio
     from mlcourse.progress import progress
     from mlcourse.recommender.cli import recommender
     from mlcourse.service.cli import service
@@ -597,6 +598,7 @@ def _register_optional() -> None:
 
     main.add_command(progress)
     main.add_command(drill)
+    main.add_command(portfolio)
     main.add_command(service)
     main.add_command(recommender)
     main.add_command(vision)
