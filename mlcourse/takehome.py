@@ -185,6 +185,7 @@ BUGS = {
     "text_stays": "leaves a total_charges given as text as text",
     "no_collapse": "leaves 'No internet service' and 'No phone service' as they are",
     "phone_kept": "collapses 'No internet service' but leaves 'No phone service'",
+    "internet_kept": "collapses 'No phone service' but leaves 'No internet service'",
 }
 #: A correct double that differs where the contract leaves room (wording, text dtype).
 REWORDED = "reworded"
@@ -268,6 +269,8 @@ def clean_double(bug: str | None = None):
                 mapping = dict(NO_SERVICE)
                 if bug == "phone_kept":
                     del mapping["No phone service"]
+                if bug == "internet_kept":
+                    del mapping["No internet service"]
                 values = [mapping.get(v, v) if isinstance(v, str) else v for v in raw[name]]
                 dtype = "string" if bug == REWORDED else raw[name].dtype
                 columns[name] = pd.Series(values, index=raw.index, dtype=dtype)
