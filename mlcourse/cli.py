@@ -533,9 +533,9 @@ def grade(
 
 
 def _threat_model_help() -> None:
-    from mlcourse.grading import THREAT_MODEL
-
     import inspect
+
+    from mlcourse.grading import THREAT_MODEL
 
     grade.help = inspect.cleandoc(grade.help or "") + "\n\n\b\nThreat model.\n" + THREAT_MODEL
 
