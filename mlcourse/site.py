@@ -182,7 +182,7 @@ html_theme = "sphinx_book_theme"
 html_title = "mlcourse"
 html_static_path = ["_static"]
 html_css_files = ["mlcourse.css"]
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"  # the only combined config jupyter-server-mathjax ships
 mathjax2_config = {
     "tex2jax": {"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]]}
 }
