@@ -266,3 +266,21 @@ def test_gpt_policies_return_text_and_valid_calls(small_gpt):
     assert again(messages) == first  # seeded
     chosen = agent.ConstrainedGPTPolicy(model, tokenizer)(messages)
     assert chosen in agent.candidate_calls(messages)
+
+
+def test_warm_embeds_what_the_notebook_embeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLCOURSE_CACHE", str(tmp_path))
+    seen = []
+
+    def fake_encode(texts, batch_size=64):
+        seen.append(list(texts))
+        return np.ones((len(texts), 384)) / np.sqrt(384)
+
+    monkeypatch.setattr("mlcourse.embeddings.encode", fake_encode)
+    rag.warm()
+    assert seen[0] == rag.corpus_texts()
+    assert seen[0][0].startswith(rag.documents()[0].id + ": ")
+    assert [rag.INJECTED_DOCUMENT] in seen and [rag.DEMO_QUESTIONS[1]] in seen
+    rag.warm()
+    assert len(seen) == 4 + len(rag.DEMO_QUESTIONS)  # the second warm reads the cache only
+    assert rag.flag_injection(rag.INJECTED_DOCUMENT)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 
 from mlcourse.rag.corpus import Document, content_hash, documents
-from mlcourse.rag.questions import QUESTIONS, UNANSWERABLE
+from mlcourse.rag.questions import DEMO_QUESTIONS, INJECTED_DOCUMENT, QUESTIONS, UNANSWERABLE
 from mlcourse.rag.vectors import embed
 
 __all__ = [
+    "DEMO_QUESTIONS",
+    "INJECTED_DOCUMENT",
     "QUESTIONS",
     "UNANSWERABLE",
     "Document",
@@ -27,7 +29,9 @@ __all__ = [
     "documents",
     "embed",
     "flag_injection",
+    "corpus_texts",
     "tokenize",
+    "warm",
 ]
 
 #: Words too common to say anything about a document's topic.
@@ -85,3 +89,23 @@ def flag_injection(text: str) -> bool:
     act (destructive tools need a human).
     """
     return bool(_INJECTION.search(text))
+
+
+def corpus_texts(docs=None) -> list[str]:
+    """The text embedded for each document: its title (dotted name), a colon, its text."""
+    return [f"{d.id}: {d.text}" for d in (docs if docs is not None else documents())]
+
+
+def warm() -> None:
+    """Embed everything ``rag_and_agents.ipynb`` embeds, so that its run reads the cache.
+
+    The corpus, the labelled and unanswerable questions, each demo question and
+    the injected document, each as the notebook passes them to :func:`embed`
+    (the cache is keyed by the exact list).
+    """
+    embed(corpus_texts())
+    embed([q for q, _ in QUESTIONS])
+    embed(list(UNANSWERABLE))
+    embed([INJECTED_DOCUMENT])
+    for question in DEMO_QUESTIONS:
+        embed([question])
