@@ -78,7 +78,7 @@ def test_embed_computes_stores_and_replaces_a_bad_file(tmp_path, monkeypatch):
     monkeypatch.setenv("MLCOURSE_CACHE", str(tmp_path))
     calls = []
 
-    def fake_encode(texts, batch_size=64):
+    def fake_encode(texts, batch_size=16):
         calls.append(list(texts))
         return np.full((len(texts), 384), 0.5)
 
@@ -272,7 +272,7 @@ def test_warm_embeds_what_the_notebook_embeds(tmp_path, monkeypatch):
     monkeypatch.setenv("MLCOURSE_CACHE", str(tmp_path))
     seen = []
 
-    def fake_encode(texts, batch_size=64):
+    def fake_encode(texts, batch_size=16):
         seen.append(list(texts))
         return np.ones((len(texts), 384)) / np.sqrt(384)
 
