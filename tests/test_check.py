@@ -487,3 +487,29 @@ def test_a_silent_kernel_is_a_failure_not_a_pass():
     assert not result.passed and "did not answer" in result.message
     with pytest.raises(TransportError):
         rpc.request({"op": "release"})
+
+
+def test_codec_encodes_a_set_the_same_under_any_hash_seed():
+    """A set's iteration order depends on PYTHONHASHSEED; the trusted side and the
+    kernel must still agree that an argument did not change (a false "changed
+    its argument in place" on a correct solution otherwise)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from mlcourse.check import codec; "
+        "print(codec.dumps(codec.encode({'alpha', 'beta', 'gamma', 'delta', 'eps', ('t', 1)})))"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(outs) == 1
+    assert codec.roundtrip({"b", "a"}) == {"a", "b"}

@@ -187,7 +187,10 @@ def encode(value: Any, depth: int = 0, refs=None) -> Any:
         return {"$": "dict", "items": items}
     if cls is set or cls is frozenset:
         tag = "set" if cls is set else "frozenset"
-        return {"$": tag, "v": [encode(v, depth + 1, refs) for v in value]}
+        # In a canonical order: a set's iteration order depends on the process's
+        # hash seed, and the same set must encode the same on both sides.
+        members = [encode(v, depth + 1, refs) for v in value]
+        return {"$": tag, "v": sorted(members, key=dumps)}
     if cls is bytes or cls is bytearray:
         return {"$": "bytes", "b64": _b64(bytes(value))}
     if cls is complex:
