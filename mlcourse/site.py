@@ -182,9 +182,17 @@ html_theme = "sphinx_book_theme"
 html_title = "mlcourse"
 html_static_path = ["_static"]
 html_css_files = ["mlcourse.css"]
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"  # the only combined config jupyter-server-mathjax ships
+# the only combined config that jupyter-server-mathjax ships
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 mathjax2_config = {
-    "tex2jax": {"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]]}
+    "tex2jax": {"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]]},
+    # jupyter-server-mathjax ships the STIX web fonts only (no TeX fonts)
+    "HTML-CSS": {
+        "webFont": "STIX-Web",
+        "availableFonts": [],
+        "preferredFont": None,
+        "imageFont": None,
+    },
 }
 html_theme_options = {
     "use_download_button": True,
