@@ -199,3 +199,28 @@ def test_penguin_pairs():
     )
     with pytest.raises(ft.FinetuneError, match="test_fraction"):
         ft.penguin_pairs(test_fraction=1.0)
+
+
+def test_choice_logprobs_matches_one_sequence_at_a_time():
+    from mlcourse.gpt import load
+
+    model, tokenizer = load()
+    model.train()
+    prompts = [
+        "bill 39 flipper 181 island Torgersen. species:",
+        "bill 50 flipper 220 island Biscoe. species:",
+    ]
+    choices = [" " + s for s in ft.SPECIES]
+    got = ft.choice_logprobs(model, tokenizer, prompts, choices)
+    assert got.shape == (2, 3)
+    assert model.training, "the mode was not restored"
+    model.eval()
+    for i, p in enumerate(prompts):
+        for j, c in enumerate(choices):
+            pi, ci = tokenizer(p).input_ids, tokenizer(c).input_ids
+            with torch.no_grad():
+                logp = torch.log_softmax(model(torch.tensor([pi + ci])).logits[0].double(), -1)
+            want = sum(float(logp[len(pi) - 1 + k, a]) for k, a in enumerate(ci))
+            assert got[i, j] == pytest.approx(want, abs=1e-4)
+    with pytest.raises(ft.FinetuneError, match="at least one"):
+        ft.choice_logprobs(model, tokenizer, [], choices)

@@ -15,7 +15,8 @@ the plumbing they plug into, tested in ``tests/test_finetune.py``:
   linear head, run on cached states;
 * :func:`train_classifier`, :func:`accuracy`, :func:`count_parameters`;
 * :func:`penguin_pairs`: instruction-style (prompt, answer) pairs written from
-  the Palmer penguins table, for fine-tuning the course's small GPT.
+  the Palmer penguins table, for fine-tuning the course's small GPT, and
+  :func:`choice_logprobs`, which scores every allowed answer in one batch.
 """
 
 from __future__ import annotations
@@ -402,6 +403,41 @@ def penguin_pairs(seed: int = 0, test_fraction: float = 0.3):
         pairs, test_size=test_fraction, random_state=seed, stratify=species
     )
     return list(train), list(test)
+
+
+def choice_logprobs(model, tokenizer, prompts: Sequence[str], choices: Sequence[str]) -> np.ndarray:
+    """``log p(choice | prompt)`` for every prompt and choice, shape (prompts, choices).
+
+    The batched version of the notebook's ``answer_logprob``: every
+    prompt + choice sequence is right-padded into one batch and run once, in
+    evaluation mode and without gradients (the model's mode is restored).
+    """
+    import torch
+
+    prompts, choices = list(prompts), list(choices)
+    if not prompts or not choices:
+        raise FinetuneError("need at least one prompt and one choice")
+    prompt_ids = [tokenizer(p).input_ids for p in prompts]
+    choice_ids = [tokenizer(c).input_ids for c in choices]
+    if any(not ids for ids in prompt_ids + choice_ids):
+        raise FinetuneError("every prompt and choice must have at least one token")
+    rows = [(p, c) for p in prompt_ids for c in choice_ids]
+    width = max(len(p) + len(c) for p, c in rows)
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    mask = torch.zeros(len(rows), width, dtype=torch.long)
+    for i, (p, c) in enumerate(rows):
+        ids[i, : len(p) + len(c)] = torch.tensor(p + c)
+        mask[i, : len(p) + len(c)] = 1
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.double(), -1)
+    model.train(was_training)
+    scores = np.zeros(len(rows))
+    for i, (p, c) in enumerate(rows):
+        positions = torch.arange(len(p) - 1, len(p) - 1 + len(c))
+        scores[i] = float(logp[i, positions, torch.tensor(c)].sum())
+    return scores.reshape(len(prompt_ids), len(choice_ids))
 
 
 def prompt_for(bill_mm: float, flipper_mm: float, island: str) -> str:
