@@ -15,8 +15,10 @@ from rich.table import Table
 from mlcourse import __version__, paths
 
 # Wide enough for the tables when output goes to a file or CI log.
-console = Console(width=None if sys.stdout.isatty() else 140)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+# Piped output is 140 columns wide unless COLUMNS says otherwise.
+_WIDE = "COLUMNS" in os.environ
+console = Console(width=None if sys.stdout.isatty() or _WIDE else 140)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() or _WIDE else 140)
 
 
 def _fail(message: str, code: int = 1) -> None:
