@@ -344,6 +344,8 @@ def _in_sandbox(cache_folder: Path, env: dict) -> dict:
         pytest.skip("bubblewrap cannot run here")
     cmd = [
         exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        # the venv and the checkout stay visible even when they live under /tmp
+        "--ro-bind", sys.prefix, sys.prefix, "--ro-bind", str(REPO), str(REPO),
         "--ro-bind", str(cache_folder), str(cache_folder), "--unshare-net", "--die-with-parent",
         "--", sys.executable, "-c", _SANDBOX_SCRIPT,
     ]  # fmt: skip
