@@ -95,12 +95,29 @@ def executed(student: NotebookNode, cwd: Path) -> NotebookNode:
     return nb
 
 
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
 def tidy(nb: NotebookNode) -> NotebookNode:
-    """A page's notebook: no error tracebacks (the stubs raise), nothing else removed."""
+    """A page's notebook: no error tracebacks (the stubs raise), and widgets (progress
+    bars) as their plain-text form: a live widget needs require.js from a CDN, and
+    the site loads nothing from another host."""
     nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                continue
+            data = out.get("data")
+            if data and WIDGET_MIME in data:
+                data.pop(WIDGET_MIME)
+                if not data:
+                    continue
+            kept.append(out)
+        cell.outputs = kept
     return nb
 
 
@@ -178,6 +195,7 @@ extensions = ["myst_nb"]
 myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]
 nb_execution_mode = "off"
 nb_output_stderr = "remove"
+nb_ipywidgets_js = {}  # widgets are shown as text: nothing from a CDN
 html_theme = "sphinx_book_theme"
 html_title = "mlcourse"
 html_static_path = ["_static"]

@@ -149,3 +149,28 @@ def test_the_site_in_a_browser(built):
             assert not foreign, f"the site fetched from other hosts: {foreign[:5]}"
     finally:
         server.shutdown()
+
+
+def test_a_page_shows_widgets_as_text_and_drops_tracebacks():
+    """A progress-bar widget would make the page load require.js from a CDN."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    cell = nbformat.v4.new_code_cell("encode(texts)")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={site.WIDGET_MIME: {"model_id": "x"}, "text/plain": "Batches: 100%"},
+        ),
+        nbformat.v4.new_output("display_data", data={site.WIDGET_MIME: {"model_id": "y"}}),
+        nbformat.v4.new_output("error", ename="NotImplementedError", evalue="", traceback=[]),
+        nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+    ]
+    nb.cells.append(cell)
+    page = site.tidy(nb)
+    assert "widgets" not in page.metadata
+    outs = page.cells[0].outputs
+    assert [o.output_type for o in outs] == ["display_data", "stream"]
+    assert dict(outs[0].data) == {"text/plain": "Batches: 100%"}
+    assert site.WIDGET_MIME in nb.cells[0].outputs[0].data  # the original is untouched
