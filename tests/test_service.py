@@ -28,8 +28,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from mlcourse import data
+from mlcourse.jsonlog import JsonLines
 from mlcourse.service import MAX_BATCH, MAX_BODY_BYTES, MAX_TEXT_CHARS, MODEL_DIR_ENV
-from mlcourse.service.app import JsonFormatter, access_logger, create_app, logger
+from mlcourse.service.app import access_logger, create_app, logger
 from mlcourse.service.artifact import (
     METADATA_FILE,
     ArtifactError,
@@ -348,7 +349,7 @@ def test_unexpected_error_is_json_500_with_request_id_and_logged(
     errors = [r for r in service_logs.records if r.levelno == logging.ERROR]
     assert errors and errors[0].exc_info and "simulated failure" in str(errors[0].exc_info[1])
     assert errors[0].fields["request_id"] == body["request_id"]  # type: ignore[attr-defined]
-    line = json.loads(JsonFormatter().format(errors[0]))
+    line = json.loads(JsonLines().format(errors[0]))
     assert "RuntimeError: simulated failure" in line["exc"]
 
 
@@ -358,7 +359,7 @@ def test_one_json_log_line_per_request(client: TestClient, service_logs: _Record
     client.post("/predict", json={"text": ""})
     client.get("/health")
     lines = [
-        json.loads(JsonFormatter().format(r))
+        json.loads(JsonLines().format(r))
         for r in service_logs.records
         if r.name == access_logger.name
     ]

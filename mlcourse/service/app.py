@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -45,7 +44,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
-from mlcourse import __version__
+from mlcourse import __version__, jsonlog
 from mlcourse.service import MAX_BATCH, MAX_BODY_BYTES, MAX_TEXT_CHARS, MODEL_DIR_ENV
 from mlcourse.service.artifact import ArtifactError, Predictor, load_predictor
 
@@ -69,44 +68,9 @@ INLINE_BATCH_CHARS = 50_000
 # -- logging ---------------------------------------------------------------------
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and any ``fields``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if fields:
-            entry.update(fields)
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at the time (so captured output works)."""
-
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D102
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
 def configure_logging(level: int = logging.INFO) -> None:
     """Send ``mlcourse.service`` logs to stderr as JSON lines (idempotent)."""
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
+    jsonlog.configure(logger, level)
 
 
 # -- schemas ---------------------------------------------------------------------

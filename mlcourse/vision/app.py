@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -48,7 +47,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
-from mlcourse import __version__
+from mlcourse import __version__, jsonlog
 from mlcourse.vision import MAX_BODY_BYTES, MEDIA_TYPES, MODEL_DIR_ENV
 from mlcourse.vision.artifact import ArtifactError, DigitClassifier, load_classifier
 from mlcourse.vision.page import CSP, PAGE
@@ -59,42 +58,9 @@ access_logger = logging.getLogger("mlcourse.vision.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-class JsonLines(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and any ``fields``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", None) or {})
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-class _Stderr(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at the time (so captured output works)."""
-
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D102
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
 def configure_logging(level: int = logging.INFO) -> None:
     """Send ``mlcourse.vision`` logs to stderr as JSON lines (idempotent)."""
-    if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        handler = _Stderr()
-        handler.setFormatter(JsonLines())
-        logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
+    jsonlog.configure(logger, level)
 
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
